@@ -1,0 +1,279 @@
+/**
+ * CDC stream entries (DESIGN §4, docs/wire-format.md): encoding a change into XADD's
+ * flat field list, and decoding what XREAD returns back into a change. The decoder is
+ * the trust boundary for everything a peer (or a Rust sync-engine) writes, so it checks
+ * every field and throws nothing but CdcDecodeError: the hot path counts and skips a
+ * rejected entry and moves on.
+ */
+import { ValidationError } from '../errors.js';
+import type { CdcEntry, Change, DelChange, PutChange } from '../model/change.js';
+import { formatHlc } from '../model/hlc.js';
+import { decodeKeyBytes } from '../model/key.js';
+import { isNodeId } from '../model/node-id.js';
+import type { Stamp } from '../model/stamp.js';
+import { compressForWire, decompressBounded, DEFAULT_MAX_PAYLOAD_BYTES, startsWithZstdMagic } from './compression.js';
+import { isSha256Hex, sha256Hex } from './content-hash.js';
+import { CdcDecodeError, type CdcRejectReason } from './decode-error.js';
+import { formatDelMeta, formatPutMeta, parseDelMeta, parsePutMeta } from './meta.js';
+import { parseStreamId, type StreamId } from './stream-id.js';
+
+export interface DecodeOptions {
+  /** The node whose stream this is: the origin of entries that carry no stamp (Rust writers). */
+  peerNodeId?: string;
+  /** Largest content accepted, raw or after decompression. Default 16 MiB. */
+  maxPayloadBytes?: number;
+}
+
+/** The flat `[name, value, …]` list for XADD, in wire order. */
+export function encodeCdcEntry(change: Change): Buffer[] {
+  if (change.op === 'PUT') {
+    return [
+      Buffer.from('op'), Buffer.from('PUT'),
+      Buffer.from('key'), Buffer.from(change.key, 'utf8'),
+      Buffer.from('hash'), Buffer.from(change.hash),
+      Buffer.from('data'), change.wireData ?? compressForWire(change.content),
+      Buffer.from('meta'), Buffer.from(formatPutMeta(change), 'utf8'),
+    ];
+  }
+  return [
+    Buffer.from('op'), Buffer.from('DEL'),
+    Buffer.from('key'), Buffer.from(change.key, 'utf8'),
+    Buffer.from('meta'), Buffer.from(formatDelMeta(change), 'utf8'),
+  ];
+}
+
+/**
+ * Decodes one entry as ioredis `xreadBuffer` returns it (`fields` flat, names and values
+ * alternating). Fields are looked up by name — the first occurrence wins, unknown names
+ * are ignored — so a writer may add fields without breaking readers.
+ */
+export function decodeCdcEntry(
+  id: string,
+  fields: readonly (Buffer | string)[],
+  options: DecodeOptions = {},
+): CdcEntry {
+  return decodeEntry(id, fields, options ?? {}, undefined) as CdcEntry;
+}
+
+/**
+ * As decodeCdcEntry, for the hot path of node `localNodeId`: an entry stamped with that origin
+ * (our own change coming back around the mesh, dropped anyway: DESIGN §4) is returned as null
+ * as soon as its meta is read, without decompressing or hashing its content. In a mesh every
+ * node re-emits what it applies, so such echoes are a large share of what a node reads.
+ */
+export function decodePeerCdcEntry(
+  id: string,
+  fields: readonly (Buffer | string)[],
+  options: DecodeOptions & { localNodeId: string },
+): CdcEntry | null {
+  return decodeEntry(id, fields, options, options.localNodeId);
+}
+
+function decodeEntry(id: string, fields: readonly (Buffer | string)[], options: DecodeOptions, ownOrigin: string | undefined): CdcEntry | null {
+  // Only a string can be an entry id; anything else becomes '' and is rejected as bad_entry_id.
+  const entryId = typeof id === 'string' ? id : '';
+  const decoder = new EntryDecoder(entryId, options, ownOrigin);
+  try {
+    return decoder.decode(fields);
+  } catch (cause) {
+    if (cause instanceof CdcDecodeError) {
+      // Errors from helpers that do not know the entry id get it here.
+      if (cause.entryId === entryId) throw cause;
+      throw new CdcDecodeError(cause.reason, entryId, cause.message, { cause });
+    }
+    // Anything else is a bug or a hostile input we did not foresee: still a rejection of
+    // this entry, attributed to the step that was running.
+    const message = cause instanceof Error ? cause.message : String(cause);
+    throw new CdcDecodeError(decoder.stage, entryId, `unexpected error: ${message}`, { cause });
+  }
+}
+
+class EntryDecoder {
+  /** The reject reason that applies to the step in progress. */
+  stage: CdcRejectReason = 'bad_entry_id';
+  private readonly id: string;
+  private readonly options: DecodeOptions;
+  /** Entries stamped with this origin decode to null, before their content is touched. */
+  private readonly ownOrigin: string | undefined;
+
+  constructor(id: string, options: DecodeOptions, ownOrigin: string | undefined) {
+    this.id = id;
+    this.options = options;
+    this.ownOrigin = ownOrigin;
+  }
+
+  decode(fields: readonly (Buffer | string)[]): CdcEntry | null {
+    this.checkId();
+    this.stage = 'missing_field';
+    const byName = this.fieldMap(fields);
+    const op = this.required(byName, 'op').toString('latin1');
+    if (op !== 'PUT' && op !== 'DEL') {
+      this.stage = 'unknown_op';
+      throw this.reject('unknown_op', `op "${op.slice(0, 32)}" is neither PUT nor DEL`);
+    }
+    const rawKey = this.required(byName, 'key');
+    this.stage = 'bad_key';
+    const key = this.key(rawKey);
+    return op === 'PUT' ? this.put(key, byName) : this.del(key, byName);
+  }
+
+  private put(key: string, byName: Fields): CdcEntry | null {
+    this.stage = 'missing_field';
+    const hashField = this.required(byName, 'hash');
+    const data = this.required(byName, 'data');
+    const rawMeta = this.required(byName, 'meta');
+
+    this.stage = 'bad_meta';
+    const meta = parsePutMeta(rawMeta, this.id);
+    this.stage = 'bad_stamp';
+    const stamp = meta.stamp ?? this.derivedStamp(meta.updatedAt);
+    if (stamp.origin === this.ownOrigin) return null;
+
+    this.stage = 'bad_hash';
+    const hash = hashField.toString('latin1');
+    if (!isSha256Hex(hash)) throw this.reject('bad_hash', 'hash is not 64 lowercase hex digits');
+
+    this.stage = 'bad_zstd';
+    const content = this.content(data);
+    this.stage = 'bad_hash';
+    if (sha256Hex(content) !== hash) throw this.reject('bad_hash', 'hash does not match the content');
+
+    const change: PutChange & { id: string } = {
+      id: this.id,
+      op: 'PUT',
+      key,
+      content,
+      hash,
+      contentType: meta.contentType,
+      version: meta.version,
+      updatedAt: meta.updatedAt,
+      hlc: stamp.hlc,
+      origin: stamp.origin,
+      wireData: data,
+    };
+    if (meta.traceParent !== undefined) change.traceParent = meta.traceParent;
+    return change;
+  }
+
+  private del(key: string, byName: Fields): CdcEntry | null {
+    this.stage = 'bad_meta';
+    const rawMeta = byName.meta;
+    // The Rust writer sends only op and key for a delete.
+    const meta = rawMeta === undefined ? {} : parseDelMeta(rawMeta, this.id);
+    this.stage = 'bad_entry_id';
+    const updatedAt = meta.updatedAt ?? this.entryMs(this.parseId());
+    this.stage = 'bad_stamp';
+    const stamp = meta.stamp ?? this.derivedStamp(updatedAt);
+    if (stamp.origin === this.ownOrigin) return null;
+    const change: DelChange & { id: string } = { id: this.id, op: 'DEL', key, updatedAt, hlc: stamp.hlc, origin: stamp.origin };
+    if (meta.traceParent !== undefined) change.traceParent = meta.traceParent;
+    return change;
+  }
+
+  /**
+   * Rejects a malformed entry id. Ids of up to 15 digits per part (every id a clock of this
+   * millennium writes) are valid by their shape alone; only others need parseStreamId's exact
+   * 64-bit range check (BigInt arithmetic, too slow to do for every entry).
+   */
+  private checkId(): void {
+    if (!SHORT_STREAM_ID.test(this.id)) this.parseId();
+  }
+
+  private parseId(): StreamId {
+    try {
+      return parseStreamId(this.id);
+    } catch (cause) {
+      throw this.reject('bad_entry_id', `"${this.id.slice(0, 64)}" is not a stream entry id`, cause);
+    }
+  }
+
+  private entryMs(streamId: StreamId): number {
+    if (streamId.ms > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw this.reject('bad_entry_id', 'entry id milliseconds are out of range for a timestamp');
+    }
+    return Number(streamId.ms);
+  }
+
+  private fieldMap(fields: readonly (Buffer | string)[]): Fields {
+    if (!Array.isArray(fields)) throw this.reject('missing_field', 'fields are not a list');
+    if (fields.length % 2 !== 0) {
+      throw this.reject('missing_field', `fields have odd length ${fields.length}: a name without a value`);
+    }
+    // A plain object with the five known names, not a Map keyed by every name: this runs for
+    // every entry on the hot path.
+    const byName: Fields = {};
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = asBuffer(fields[i]);
+      const value = asBuffer(fields[i + 1]);
+      if (name === undefined || value === undefined) throw this.reject('missing_field', 'a field is not bytes');
+      const known = fieldNameOf(name);
+      if (known !== undefined && byName[known] === undefined) byName[known] = value;
+    }
+    return byName;
+  }
+
+  private required(byName: Fields, name: FieldName): Buffer {
+    const value = byName[name];
+    if (value === undefined) throw this.reject('missing_field', `field "${name}" is missing`);
+    return value;
+  }
+
+  private key(raw: Buffer): string {
+    try {
+      return decodeKeyBytes(raw);
+    } catch (cause) {
+      const detail = cause instanceof ValidationError ? cause.message : 'invalid';
+      throw this.reject('bad_key', detail, cause);
+    }
+  }
+
+  /** Decompress exactly when the data starts with the zstd magic (DESIGN §4). */
+  private content(data: Buffer): Buffer {
+    const maxBytes = this.options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    if (startsWithZstdMagic(data)) return decompressBounded(data, maxBytes);
+    if (data.length > maxBytes) {
+      throw this.reject('too_large', `content is ${data.length} bytes; the limit is ${maxBytes}`);
+    }
+    return data;
+  }
+
+  /** A Rust sync-engine entry: the stamp comes from its time and the peer it was read from. */
+  private derivedStamp(updatedAt: number): Stamp {
+    const origin = this.options.peerNodeId;
+    if (origin === undefined || !isNodeId(origin)) {
+      throw this.reject('bad_stamp', 'entry has no hlc/origin and no valid peer node id to derive them from');
+    }
+    try {
+      return { hlc: formatHlc(updatedAt, 0), origin };
+    } catch (cause) {
+      throw this.reject('bad_stamp', `cannot derive an hlc from updated_at ${updatedAt}`, cause);
+    }
+  }
+
+  private reject(reason: CdcRejectReason, message: string, cause?: unknown): CdcDecodeError {
+    return new CdcDecodeError(reason, this.id, message, cause === undefined ? undefined : { cause });
+  }
+}
+
+const SHORT_STREAM_ID = /^\d{1,15}-\d{1,15}$/;
+
+/** The fields a reader looks up; any other name is ignored (forward compatibility). */
+const FIELD_NAMES = ['op', 'key', 'hash', 'data', 'meta'] as const;
+type FieldName = (typeof FIELD_NAMES)[number];
+type Fields = Partial<Record<FieldName, Buffer>>;
+const FIELD_NAME_BYTES = FIELD_NAMES.map((n) => [n, Buffer.from(n, 'latin1')] as const);
+
+/** Which known field `name` is, compared as bytes (no string is made for a field name). */
+function fieldNameOf(name: Buffer): FieldName | undefined {
+  for (const [field, bytes] of FIELD_NAME_BYTES) {
+    if (name.length === bytes.length && name[0] === bytes[0] && name.equals(bytes)) return field;
+  }
+  return undefined;
+}
+
+function asBuffer(value: unknown): Buffer | undefined {
+  if (Buffer.isBuffer(value)) return value;
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return undefined;
+}

@@ -1,0 +1,55 @@
+/**
+ * Hybrid logical clock stamps (DESIGN §3): physical milliseconds + a logical counter,
+ * fixed width so that string order equals time order: `0001735776000000-00000`.
+ * Pure functions; the store keeps the last stamp durably (see store/commands).
+ */
+import { ValidationError } from '../errors.js';
+
+export const HLC_PHYSICAL_DIGITS = 16;
+export const HLC_LOGICAL_DIGITS = 5;
+export const HLC_MAX_LOGICAL = 99_999;
+const HLC_PATTERN = /^\d{16}-\d{5}$/;
+
+export interface HlcParts {
+  physicalMs: number;
+  logical: number;
+}
+
+export function isHlc(value: string): boolean {
+  return HLC_PATTERN.test(value);
+}
+
+export function formatHlc(physicalMs: number, logical = 0): string {
+  if (!Number.isSafeInteger(physicalMs) || physicalMs < 0 || physicalMs >= 10 ** HLC_PHYSICAL_DIGITS) {
+    throw new ValidationError('invalid_hlc', 'hlc', `physical time ${physicalMs} is out of range`);
+  }
+  if (!Number.isInteger(logical) || logical < 0 || logical > HLC_MAX_LOGICAL) {
+    throw new ValidationError('invalid_hlc', 'hlc', `logical counter ${logical} is out of range`);
+  }
+  return `${String(physicalMs).padStart(HLC_PHYSICAL_DIGITS, '0')}-${String(logical).padStart(HLC_LOGICAL_DIGITS, '0')}`;
+}
+
+export function parseHlc(value: string): HlcParts {
+  if (!isHlc(value)) {
+    throw new ValidationError('invalid_hlc', 'hlc', `"${value}" is not an HLC stamp (expected 16 digits, '-', 5 digits)`);
+  }
+  return { physicalMs: Number(value.slice(0, HLC_PHYSICAL_DIGITS)), logical: Number(value.slice(HLC_PHYSICAL_DIGITS + 1)) };
+}
+
+/** The stamp that follows `last` given wall time `nowMs`: max(last, now) + tick. */
+export function nextHlc(last: string | null, nowMs: number): string {
+  if (last === null) return formatHlc(nowMs, 0);
+  const { physicalMs, logical } = parseHlc(last);
+  if (nowMs > physicalMs) return formatHlc(nowMs, 0);
+  if (logical < HLC_MAX_LOGICAL) return formatHlc(physicalMs, logical + 1);
+  return formatHlc(physicalMs + 1, 0);
+}
+
+/** The greater of two stamps (fixed width: string order is time order). */
+export function maxHlc(a: string, b: string): string {
+  return a >= b ? a : b;
+}
+
+export function hlcPhysicalMs(value: string): number {
+  return parseHlc(value).physicalMs;
+}
