@@ -1,0 +1,54 @@
+/**
+ * The Merkle tree's fixed shape over key hashes (DESIGN §5), as pure functions.
+ * 256 branches × 256 buckets: a key's bucket is the first 4 hex digits of SHA-1(key),
+ * its branch the first 2. Digests are SHA-1 (what Redis Lua offers: redis.sha1hex),
+ * combined by XOR (TicTac AAE): a write changes its leaf, bucket, branch and root in
+ * O(1) each, and equal leaf sets give equal roots whatever the write order.
+ *
+ * store/commands/lib.lua computes the same things inside Redis; the property tests
+ * check that the root Redis keeps equals `rootOf` over the same leaves.
+ */
+import { createHash } from 'node:crypto';
+import type { LeafStamp } from '../store/sync-engine.js';
+
+/** Recorded in the store; the cold path refuses a peer whose marker differs. */
+export const TREE_FORMAT = 'tictac/v1;sha1-xor;branches=256;buckets=256';
+export const DIGEST_HEX_LENGTH = 40;
+export const ZERO_DIGEST = '0'.repeat(DIGEST_HEX_LENGTH);
+
+export function bucketOf(key: string): string {
+  return createHash('sha1').update(key, 'utf8').digest('hex').slice(0, 4);
+}
+
+export function branchOfBucket(bucket: string): string {
+  return bucket.slice(0, 2);
+}
+
+/** Every branch id, in order: '00' … 'ff'. */
+export const ALL_BRANCHES: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Leaf digest = SHA-1 over an unambiguous encoding of (key, hlc, origin, content hash, tombstone flag). */
+export function leafDigest(key: string, leaf: LeafStamp): string {
+  const keyBytes = Buffer.from(key, 'utf8');
+  const text = Buffer.concat([
+    Buffer.from(`${keyBytes.length}:`),
+    keyBytes,
+    Buffer.from(`|${leaf.hlc}|${leaf.origin}|${leaf.hash}|${leaf.deleted ? '1' : '0'}`),
+  ]);
+  return createHash('sha1').update(text).digest('hex');
+}
+
+export function xorDigests(a: string, b: string): string {
+  const out = Buffer.alloc(DIGEST_HEX_LENGTH / 2);
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  for (let i = 0; i < out.length; i++) out[i] = (x[i] ?? 0) ^ (y[i] ?? 0);
+  return out.toString('hex');
+}
+
+/** Root of a set of leaves, computed from scratch (the reference for the incremental tree). */
+export function rootOf(leaves: Iterable<[string, LeafStamp]>): string {
+  let root = ZERO_DIGEST;
+  for (const [key, leaf] of leaves) root = xorDigests(root, leafDigest(key, leaf));
+  return root;
+}

@@ -1,0 +1,24 @@
+-- Tombstone GC: drops up to `limit` tombstones whose HLC time is at or before the cutoff,
+-- removing their leaves from the tree (DESIGN §3: by the stamp's time, so every node drops
+-- a tombstone at about the same moment).
+-- ARGV: prefix, cutoff_ms, limit. Returns the number of tombstones dropped.
+local p, cutoff, limit = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local keys = redis.call('ZRANGEBYSCORE', k_tombs(p), '-inf', cutoff, 'LIMIT', 0, limit)
+local dropped = 0
+for _, key in ipairs(keys) do
+  local bucket = bucket_of(key)
+  local lk = k_leaves(p, bucket)
+  local raw = redis.call('HGET', lk, key)
+  if raw then
+    local hlc, deleted, hash, origin = parse_leaf(raw)
+    if deleted == '1' and tonumber(string.sub(hlc, 1, 16)) <= cutoff then
+      redis.call('HDEL', lk, key)
+      redis.call('DEL', k_record(p, key))
+      tree_change(bucket, leaf_digest(key, hlc, origin, hash, deleted))
+      dropped = dropped + 1
+    end
+  end
+  redis.call('ZREM', k_tombs(p), key)
+end
+tree_flush(p)
+return dropped

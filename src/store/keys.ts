@@ -1,0 +1,62 @@
+/**
+ * The Redis key layout of a store, built in one place (DESIGN §5; docs/wire-format.md).
+ * The Lua scripts build the same names in store/commands/lib.lua; the integration tests
+ * read through these builders what the scripts wrote, so the two cannot drift silently.
+ *
+ * Under the node's prefix P:
+ *   P r:<key>        record hash (content + metadata, or a tombstone)
+ *   P cdc            the CDC stream
+ *   P m:meta         hash: clock (last HLC), tree format marker, root digest
+ *   P m:keys         sorted set (lex) of live keys: scan and key count
+ *   P m:tombs        sorted set of tombstoned keys scored by their HLC milliseconds (GC)
+ *   P t:br           hash: branch id → branch digest
+ *   P t:bk:<branch>  hash: bucket id → bucket digest
+ *   P t:lf:<bucket>  hash: key → leaf stamp
+ * User keys only ever appear after `r:` (or as members/fields inside engine keys), so
+ * no user key can collide with an engine key.
+ */
+export class StoreKeys {
+  readonly prefix: string;
+  readonly stream: string;
+  readonly meta: string;
+  readonly liveKeys: string;
+  readonly tombstones: string;
+  readonly branches: string;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
+    this.stream = `${prefix}cdc`;
+    this.meta = `${prefix}m:meta`;
+    this.liveKeys = `${prefix}m:keys`;
+    this.tombstones = `${prefix}m:tombs`;
+    this.branches = `${prefix}t:br`;
+  }
+
+  record(key: string): string {
+    return `${this.prefix}r:${key}`;
+  }
+
+  buckets(branch: string): string {
+    return `${this.prefix}t:bk:${branch}`;
+  }
+
+  leaves(bucket: string): string {
+    return `${this.prefix}t:lf:${bucket}`;
+  }
+}
+
+/** Fields of the `m:meta` hash. */
+export const META_FIELDS = { clock: 'hlc', format: 'format', root: 'root', incarnation: 'incarnation' } as const;
+
+/** Fields of a record hash (short names: they are stored once per key). */
+export const RECORD_FIELDS = {
+  content: 'c',
+  hash: 'h',
+  contentType: 't',
+  version: 'v',
+  updatedAt: 'u',
+  hlc: 's',
+  origin: 'o',
+  traceParent: 'p',
+  deleted: 'd',
+} as const;

@@ -1,0 +1,363 @@
+/**
+ * The node's local store in its own Redis (DESIGN §3–5): the application API (put, get,
+ * delete, scan) and the replication API (applyChanges and the tree reads). Every write is
+ * one Lua script that updates the record, the Merkle tree and the CDC stream together.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { ReplicationError, ValidationError } from '../errors.js';
+import type { Change } from '../model/change.js';
+import { CONTENT_TYPES } from '../model/change.js';
+import { assertValidKey } from '../model/key.js';
+import { assertNodeId } from '../model/node-id.js';
+import { isTraceParent } from '../model/trace-parent.js';
+import { compressForWire } from '../cdc/compression.js';
+import { sha256Hex } from '../cdc/content-hash.js';
+import { TREE_FORMAT } from '../merkle/tree-shape.js';
+import { createRedisClient, type RedisEndpoint } from '../redis/connect.js';
+import { scripts } from './commands/index.js';
+import { META_FIELDS, RECORD_FIELDS } from './keys.js';
+import { RedisStoreReader, changeToRecord, recordToChange } from './store-reader.js';
+import { assertValidChange } from './validate-change.js';
+import { MemoryGuard } from './memory-guard.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import type {
+  ApplicationStore, ApplyOutcome, DeleteResult, PutOptions, ScanPage, StoredRecord, SyncEngine, WriteResult,
+} from './sync-engine.js';
+
+export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_CDC_MAXLEN = 100_000;
+export const DEFAULT_TOMBSTONE_TTL_MS = 7 * 24 * 3600 * 1000;
+const GC_BATCH = 1000;
+const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'stale', 1: 'applied', 2: 'duplicate' };
+/** Changes per apply script call (see applyChanges); measured in bench/b1-hot-path.ts. */
+export const APPLY_CHUNK = 500;
+
+export interface RedisStoreOptions {
+  nodeId: string;
+  /** Key prefix of this node's namespace, e.g. "london:". */
+  prefix?: string;
+  /** Where to connect (ignored when `redis` is given). */
+  url?: string;
+  endpoint?: Omit<RedisEndpoint, 'redis_url'>;
+  /** An existing client; the store then does not close it. */
+  redis?: Redis;
+  maxPayloadBytes?: number;
+  cdcMaxlen?: number;
+  /** Re-emit applied replicated changes to this node's stream (DESIGN §4). Default true. */
+  emitReplicated?: boolean;
+  tombstoneTtlMs?: number;
+  /** Refuse writes above this fraction of maxmemory. Default 0.9. */
+  memoryThreshold?: number;
+  memoryPollIntervalMs?: number;
+  /** Wall clock, injectable for tests. */
+  now?: () => number;
+  logger?: Logger;
+}
+
+export class RedisStore extends RedisStoreReader implements SyncEngine, ApplicationStore {
+  readonly nodeId: string;
+  // Limits from the `store` configuration section; `updateLimits` changes them on a reload.
+  maxPayloadBytes: number;
+  cdcMaxlen: number;
+  emitReplicated: boolean;
+  tombstoneTtlMs: number;
+  private readonly ownsClient: boolean;
+  private readonly now: () => number;
+  private readonly memory: MemoryGuard;
+  /** Set by close(); every later call fails fast with it. */
+  private closedError: ReplicationError | null = null;
+  /** Rejecters of the calls still waiting on Redis, settled by close() (see call()). */
+  private readonly pending = new Set<(err: Error) => void>();
+  /** Re-asserts the tree format marker whenever the client (re)connects; see `restoreFormatMarker`. */
+  private readonly onReady = (): void => void this.restoreFormatMarker();
+
+  private constructor(redis: Redis, ownsClient: boolean, options: RedisStoreOptions) {
+    super(redis, options.prefix ?? '');
+    this.nodeId = assertNodeId(options.nodeId, 'nodeId');
+    this.ownsClient = ownsClient;
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.cdcMaxlen = options.cdcMaxlen ?? DEFAULT_CDC_MAXLEN;
+    this.emitReplicated = options.emitReplicated ?? true;
+    this.tombstoneTtlMs = options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS;
+    this.now = options.now ?? Date.now;
+    const threshold = checkedThreshold(options.memoryThreshold ?? 0.9);
+    const pollIntervalMs = checkedPollInterval(options.memoryPollIntervalMs ?? 1000);
+    this.memory = new MemoryGuard(redis, { threshold, pollIntervalMs, now: this.now });
+    redis.on('ready', this.onReady);
+  }
+
+  /** Applies new limits (a configuration reload); validated first, so a bad value changes nothing. */
+  updateLimits(limits: Pick<RedisStoreOptions, 'maxPayloadBytes' | 'cdcMaxlen' | 'emitReplicated' | 'tombstoneTtlMs' | 'memoryThreshold' | 'memoryPollIntervalMs'>): void {
+    const threshold = limits.memoryThreshold === undefined ? undefined : checkedThreshold(limits.memoryThreshold);
+    const pollIntervalMs = limits.memoryPollIntervalMs === undefined ? undefined : checkedPollInterval(limits.memoryPollIntervalMs);
+    for (const field of ['maxPayloadBytes', 'cdcMaxlen', 'tombstoneTtlMs'] as const) {
+      const v = limits[field];
+      if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new ValidationError('invalid_option', field, 'must be a positive integer');
+    }
+    if (limits.maxPayloadBytes !== undefined) this.maxPayloadBytes = limits.maxPayloadBytes;
+    if (limits.cdcMaxlen !== undefined) this.cdcMaxlen = limits.cdcMaxlen;
+    if (limits.tombstoneTtlMs !== undefined) this.tombstoneTtlMs = limits.tombstoneTtlMs;
+    if (limits.emitReplicated !== undefined) this.emitReplicated = limits.emitReplicated;
+    this.memory.configure({ threshold, pollIntervalMs });
+  }
+
+  /** Connects, checks the tree format marker (writing it on a new store) and returns the store. */
+  static async connect(options: RedisStoreOptions): Promise<RedisStore> {
+    let redis = options.redis;
+    const owns = redis === undefined;
+    if (!redis) {
+      if (!options.url) throw new ValidationError('invalid_option', 'url', 'a Redis URL or client is required');
+      redis = createRedisClient({ redis_url: options.url, ...options.endpoint }, { connectionName: `re-store:${options.nodeId}` });
+      watchConnection(redis, options.logger ?? silentLogger());
+    }
+    try {
+      // Inside the try: an invalid option must not leak the client just created.
+      const store = new RedisStore(redis, owns, options);
+      await store.initFormat();
+      return store;
+    } catch (err) {
+      if (owns) redis.disconnect();
+      throw err;
+    }
+  }
+
+  private async initFormat(): Promise<void> {
+    await this.call(() => this.redis.hsetnx(this.keys.meta, META_FIELDS.format, TREE_FORMAT));
+    const format = await this.treeFormat();
+    if (format !== TREE_FORMAT) {
+      throw new ReplicationError(
+        'tree_format_mismatch',
+        `the store under prefix "${this.keys.prefix}" has tree format "${format}", this engine writes "${TREE_FORMAT}"`,
+      );
+    }
+  }
+
+  /**
+   * A Redis that comes back empty (restarted without its data, flushed, failed over to an empty
+   * replica) has lost the format marker along with everything else. Without it every peer's cold
+   * path refuses this store ("no store layout") and this store's cold path refuses every peer
+   * (local format null), so the lost data could never be repaired: the hot path alone only
+   * carries new changes. The marker is re-written (HSETNX: never over a different format, which
+   * the cold path still refuses) each time the connection becomes ready.
+   */
+  private async restoreFormatMarker(): Promise<void> {
+    if (this.closedError) return;
+    try {
+      await this.redis.hsetnx(this.keys.meta, META_FIELDS.format, TREE_FORMAT);
+    } catch {
+      // Connection lost again: the next 'ready' retries; connect() reports a real problem.
+    }
+  }
+
+  async incarnation(): Promise<{ id: string; fresh: boolean }> {
+    const candidate = randomUUID();
+    const [created, id] = await this.call(async () => {
+      const reply = await this.redis.multi().hsetnx(this.keys.meta, META_FIELDS.incarnation, candidate)
+        .hget(this.keys.meta, META_FIELDS.incarnation).exec();
+      return [reply?.[0]?.[1], reply?.[1]?.[1]] as const;
+    });
+    return { id: String(id ?? candidate), fresh: created === 1 };
+  }
+
+  /**
+   * Closes the store's own client (a client passed in is left open). Calls still waiting when
+   * the connection is down are rejected with `store_closed`: ioredis's disconnect() while it
+   * waits to reconnect leaves queued commands pending forever (redis/ioredis#2197), which would
+   * hang whoever awaits them, e.g. a shutdown finishing its batch. Such a write may or may not
+   * have been applied; the LWW apply makes a retry harmless.
+   */
+  async close(): Promise<void> {
+    this.closedError ??= new ReplicationError('store_closed', `the store "${this.keys.prefix}" is closed`);
+    this.redis.off('ready', this.onReady);
+    if (!this.ownsClient) return;
+    // QUIT is answered after every reply before it, so a live connection settles its calls itself.
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+    else this.redis.disconnect();
+    const error = new ReplicationError('store_closed', 'the store was closed while the call waited for the local Redis; its outcome is unknown');
+    for (const reject of this.pending) reject(error);
+    this.pending.clear();
+  }
+
+  protected override call<T>(command: () => Promise<T>): Promise<T> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    return new Promise<T>((resolve, reject) => {
+      this.pending.add(reject);
+      command()
+        .then(resolve, reject)
+        .finally(() => this.pending.delete(reject));
+    });
+  }
+
+  /** The client, for components that share the connection (e.g. health checks). */
+  get client(): Redis {
+    return this.redis;
+  }
+
+  // ── application API ────────────────────────────────────────────────────────
+
+  async put(key: string, content: Buffer, options: PutOptions = {}): Promise<WriteResult> {
+    assertValidKey(key);
+    if (!Buffer.isBuffer(content)) throw new ValidationError('invalid_content', 'content', 'must be a Buffer');
+    this.assertPayloadSize(content.length);
+    const contentType = options.contentType ?? 'binary';
+    if (!CONTENT_TYPES.includes(contentType)) {
+      throw new ValidationError('invalid_content_type', 'contentType', `must be one of ${CONTENT_TYPES.join(', ')}`);
+    }
+    const traceParent = options.traceParent ?? '';
+    if (traceParent !== '' && !isTraceParent(traceParent)) {
+      throw new ValidationError('invalid_trace_parent', 'traceParent', 'is not a W3C traceparent value');
+    }
+    const hash = sha256Hex(content);
+    const wire = compressForWire(content);
+    const [hlc, version] = (await this.call(() => scripts.write.run(this.redis, [
+      this.keys.prefix, this.nodeId, this.now(), this.cdcMaxlen,
+      'PUT', key, content, hash, contentType, wire, traceParent,
+    ]))) as [string, string];
+    return { key, hash, hlc, origin: this.nodeId, version: Number(version) };
+  }
+
+  async delete(key: string): Promise<DeleteResult> {
+    assertValidKey(key);
+    const [hlc] = (await this.call(() => scripts.write.run(this.redis, [
+      this.keys.prefix, this.nodeId, this.now(), this.cdcMaxlen, 'DEL', key, '', '', '', '', '',
+    ]))) as [string, string];
+    return { key, hlc, origin: this.nodeId };
+  }
+
+  async get(key: string): Promise<StoredRecord | null> {
+    assertValidKey(key);
+    const change = recordToChange(key, await this.call(() => this.redis.hgetallBuffer(this.keys.record(key))));
+    return change && change.op === 'PUT' ? changeToRecord(change) : null;
+  }
+
+  async scan(options: { prefix?: string; cursor?: string | null; limit: number }): Promise<ScanPage> {
+    const prefix = options.prefix ?? '';
+    if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > 10_000) {
+      throw new ValidationError('invalid_limit', 'limit', 'must be an integer from 1 to 10000');
+    }
+    let after: string | null = null;
+    if (options.cursor) {
+      after = Buffer.from(options.cursor, 'base64url').toString('utf8');
+      if (!after.startsWith(prefix)) throw new ValidationError('invalid_cursor', 'cursor', 'does not belong to this prefix');
+    }
+    // Keys are UTF-8, which never contains the byte 0xff: "[prefix" … "(prefix\xff" is exactly the prefix range.
+    const min = after === null ? Buffer.from(`[${prefix}`) : Buffer.from(`(${after}`);
+    const max = Buffer.concat([Buffer.from(`(${prefix}`), Buffer.from([0xff])]);
+    const keys = (await this.call(() => this.redis.zrangebylexBuffer(this.keys.liveKeys, min, max, 'LIMIT', 0, options.limit))).map((k) => k.toString('utf8'));
+    const changes = await this.fetchRecords(keys);
+    const items: StoredRecord[] = [];
+    for (const c of changes) if (c && c.op === 'PUT') items.push(changeToRecord(c));
+    const last = keys[keys.length - 1];
+    return { items, cursor: keys.length === options.limit && last !== undefined ? Buffer.from(last, 'utf8').toString('base64url') : null };
+  }
+
+  // ── replication API ────────────────────────────────────────────────────────
+
+  async applyChanges(changes: readonly Change[]): Promise<ApplyOutcome[]> {
+    if (changes.length === 0) return [];
+    // Every change is checked before anything is sent: a bad change changes nothing.
+    changes.forEach((c, i) => assertValidChange(c, `changes[${i}]`, this.maxPayloadBytes));
+    // A big batch goes as several script calls of at most APPLY_CHUNK changes, all sent at once
+    // (pipelined: still one round trip). Redis starts on the first chunk while this process is
+    // still encoding the next ones, instead of idling until the whole batch is encoded. Each
+    // change stays atomic (DESIGN §3: the unit of atomicity is the change, never the batch);
+    // chunks run in order; if one fails the call rejects and the caller's retry is harmless.
+    const calls: Promise<number[]>[] = [];
+    for (let start = 0; start < changes.length; start += APPLY_CHUNK) {
+      const args = this.applyArgs(changes.slice(start, start + APPLY_CHUNK));
+      calls.push(this.call(() => scripts.apply.run(this.redis, args)) as Promise<number[]>);
+    }
+    const codes = (await Promise.all(calls)).flat();
+    return codes.map((code) => OUTCOMES[code] ?? 'stale');
+  }
+
+  /** apply.lua's arguments for validated changes (the script documents the layout). */
+  private applyArgs(changes: readonly Change[]): (string | number | Buffer)[] {
+    // The script advances the clock to the greatest stamp. HLCs are fixed-width ASCII (validated),
+    // so JavaScript's string order is their byte order.
+    let maxHlc = '';
+    for (const c of changes) if (c.hlc > maxHlc) maxHlc = c.hlc;
+    // Per change: a header packing the short fields (none can contain a space), the key, the
+    // content and the bytes to re-emit. Few arguments per change keep both the client's
+    // framing and Redis's parsing cheap.
+    const args: (string | number | Buffer)[] = [this.keys.prefix, this.emitReplicated ? '1' : '0', this.cdcMaxlen, changes.length, maxHlc];
+    for (const c of changes) {
+      if (c.op === 'PUT') {
+        // '' when the wire bytes are the content itself (not compressed): the script emits the content.
+        const wire = this.emitReplicated ? (c.wireData ?? compressForWire(c.content)) : '';
+        args.push(
+          `PUT ${c.hlc} ${c.origin} ${c.hash} ${c.contentType} ${c.version} ${c.updatedAt} ${c.traceParent ?? ''}`,
+          c.key, c.content, wire === c.content ? '' : wire,
+        );
+      } else {
+        args.push(`DEL ${c.hlc} ${c.origin}   0 ${c.updatedAt} `, c.key, '', '');
+      }
+    }
+    return args;
+  }
+
+  async isCurrent(key: string, hash: string): Promise<boolean> {
+    const [h, d] = await this.call(() => this.redis.hmget(this.keys.record(key), RECORD_FIELDS.hash, RECORD_FIELDS.deleted));
+    return d === '0' && h === hash;
+  }
+
+  shouldAcceptWrites(): Promise<boolean> {
+    return this.call(() => this.memory.accepting());
+  }
+
+  async ping(): Promise<void> {
+    await this.call(() => this.redis.ping());
+  }
+
+  async keyCount(): Promise<number> {
+    return this.call(() => this.redis.zcard(this.keys.liveKeys));
+  }
+
+  /** The store's clock: the last stamp it issued or saw. */
+  async lastHlc(): Promise<string | null> {
+    return this.call(() => this.redis.hget(this.keys.meta, META_FIELDS.clock));
+  }
+
+  /** Drops tombstones older than the TTL (by their HLC time); returns how many. */
+  async collectTombstones(nowMs = this.now()): Promise<number> {
+    const cutoff = nowMs - this.tombstoneTtlMs;
+    let total = 0;
+    for (;;) {
+      const dropped = Number(await this.call(() => scripts.gc.run(this.redis, [this.keys.prefix, cutoff, GC_BATCH])));
+      total += dropped;
+      if (dropped < GC_BATCH) return total;
+    }
+  }
+
+  private assertPayloadSize(bytes: number): void {
+    if (bytes > this.maxPayloadBytes) {
+      throw new ValidationError('payload_too_large', 'content', `is ${bytes} bytes; the limit is ${this.maxPayloadBytes}`);
+    }
+  }
+}
+
+function checkedThreshold(threshold: number): number {
+  if (!(threshold > 0 && threshold <= 1)) {
+    throw new ValidationError('invalid_option', 'memoryThreshold', 'must be a fraction of maxmemory: 0 < x ≤ 1');
+  }
+  return threshold;
+}
+
+function checkedPollInterval(ms: number): number {
+  if (!(ms >= 0)) throw new ValidationError('invalid_option', 'memoryPollIntervalMs', 'must be ≥ 0');
+  return ms;
+}
+
+/** Logs the local Redis going away once (ioredis reports every reconnect attempt as an error). */
+function watchConnection(redis: Redis, logger: Logger): void {
+  let reported = false;
+  redis.on('ready', () => {
+    if (reported) logger.info('local Redis connection restored');
+    reported = false;
+  });
+  redis.on('error', (err: Error) => {
+    if (!reported) logger.error({ err: err.message }, 'local Redis connection failed; reconnecting');
+    reported = true;
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * The seams between the engine and a node's data (DESIGN §2). The engine (hot path,
+ * cold path) only ever talks to a local store through `SyncEngine`, and reads a peer's
+ * tree through `StoreReader`; `RedisStore` / `RedisStoreReader` implement them.
+ */
+import type { Change, ContentType } from '../model/change.js';
+import type { Stamp } from '../model/stamp.js';
+
+export type ApplyOutcome = 'applied' | 'stale' | 'duplicate';
+
+/** What a leaf of the Merkle tree says about one key: enough to decide LWW without content. */
+export interface LeafStamp extends Stamp {
+  /** Content hash; empty for a tombstone. */
+  hash: string;
+  deleted: boolean;
+}
+
+/** Read-only view of a store's tree and records; works against a peer's Redis too. */
+export interface StoreReader {
+  /** The tree shape marker, or null when the Redis holds no replication-engine store. */
+  treeFormat(): Promise<string | null>;
+  /** Root digest, lowercase hex; all zeros for an empty tree. */
+  merkleRoot(): Promise<string>;
+  /** Non-zero branch digests: branch id (2 hex chars) → digest. */
+  branchDigests(): Promise<Map<string, string>>;
+  /** Several branches' non-zero bucket digests at once (pipelined): bucket id (4 hex) → digest. */
+  bucketDigests(branches: readonly string[]): Promise<Map<string, Map<string, string>>>;
+  /** Several buckets' leaves at once (pipelined): bucket id → key → stamp. */
+  bucketLeaves(buckets: readonly string[]): Promise<Map<string, Map<string, LeafStamp>>>;
+  /** Current records and tombstones of these keys, as changes (absent keys are left out). */
+  fetchChanges(keys: readonly string[]): Promise<Change[]>;
+}
+
+/** What the replication engine needs from the node's own store. */
+export interface SyncEngine extends StoreReader {
+  readonly nodeId: string;
+  /**
+   * Applies a batch in one round trip; per change atomic: LWW on (hlc, origin), record or
+   * tombstone write, tree update, re-emit when enabled. One outcome per change, in order.
+   */
+  applyChanges(changes: readonly Change[]): Promise<ApplyOutcome[]>;
+  /** True when the key's live record has this content hash. */
+  isCurrent(key: string, hash: string): Promise<boolean>;
+  /**
+   * False while local Redis memory is above the configured share of maxmemory (polled ≤ 1/s).
+   * Rejects (code `memory_check_failed`) when Redis cannot tell: callers must not write then.
+   */
+  shouldAcceptWrites(): Promise<boolean>;
+  /** Round trip to the local Redis; throws when it does not answer. */
+  ping(): Promise<void>;
+  /** Number of live keys. */
+  keyCount(): Promise<number>;
+  /** Drops tombstones older than the store's tombstone TTL; how many. Optional: a store may keep them. */
+  collectTombstones?(): Promise<number>;
+  /**
+   * An id of the store's current data, made when the store is first asked (`fresh` true then).
+   * A Redis that lost its data loses the id with it, so a new id tells the engine its cursors
+   * describe data that is gone and it must pull everything again. Optional.
+   */
+  incarnation?(): Promise<{ id: string; fresh: boolean }>;
+}
+
+export interface PutOptions {
+  contentType?: ContentType;
+  traceParent?: string;
+}
+
+export interface WriteResult extends Stamp {
+  key: string;
+  hash: string;
+  version: number;
+}
+
+export interface DeleteResult extends Stamp {
+  key: string;
+}
+
+export interface StoredRecord extends Stamp {
+  key: string;
+  content: Buffer;
+  hash: string;
+  contentType: ContentType;
+  version: number;
+  updatedAt: number;
+  traceParent?: string;
+}
+
+export interface ScanPage {
+  items: StoredRecord[];
+  /** Opaque; null on the last page. */
+  cursor: string | null;
+}
+
+/** The application API of a node's store (HTTP `/v1/items`, library users). */
+export interface ApplicationStore {
+  put(key: string, content: Buffer, options?: PutOptions): Promise<WriteResult>;
+  get(key: string): Promise<StoredRecord | null>;
+  delete(key: string): Promise<DeleteResult>;
+  scan(options: { prefix?: string; cursor?: string | null; limit: number }): Promise<ScanPage>;
+}

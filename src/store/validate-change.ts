@@ -1,0 +1,36 @@
+/**
+ * What the store accepts as a replicated change (DESIGN §3): checked before a batch is sent to
+ * Redis, so a bad change changes nothing. The hot path runs the same check per entry after
+ * decoding, so one bad entry is rejected alone instead of failing (and stalling) its batch.
+ */
+import { ValidationError } from '../errors.js';
+import { CONTENT_TYPES, type Change, type ContentType } from '../model/change.js';
+import { isHlc } from '../model/hlc.js';
+import { assertValidKey } from '../model/key.js';
+import { isNodeId } from '../model/node-id.js';
+import { isTraceParent } from '../model/trace-parent.js';
+
+/** Throws a ValidationError naming `field` (e.g. "changes[3]") and the offending part. */
+export function assertValidChange(c: Change, field: string, maxPayloadBytes: number): void {
+  assertValidKey(c.key, `${field}.key`);
+  if (!isHlc(c.hlc)) throw new ValidationError('invalid_change', `${field}.hlc`, `"${c.hlc}" is not an HLC stamp`);
+  if (!isNodeId(c.origin)) throw new ValidationError('invalid_change', `${field}.origin`, `"${c.origin}" is not a node id`);
+  if (!Number.isSafeInteger(c.updatedAt) || c.updatedAt < 0) {
+    throw new ValidationError('invalid_change', `${field}.updatedAt`, 'must be a non-negative integer');
+  }
+  if (c.op === 'DEL') return;
+  if (c.op !== 'PUT') throw new ValidationError('invalid_change', `${field}.op`, 'must be PUT or DEL');
+  if (c.content.length > maxPayloadBytes) {
+    throw new ValidationError('payload_too_large', `${field}.content`, `is ${c.content.length} bytes; the limit is ${maxPayloadBytes}`);
+  }
+  if (!CONTENT_TYPES.includes(c.contentType as ContentType)) {
+    throw new ValidationError('invalid_change', `${field}.contentType`, `must be one of ${CONTENT_TYPES.join(', ')}`);
+  }
+  if (!/^[0-9a-f]{64}$/.test(c.hash)) throw new ValidationError('invalid_change', `${field}.hash`, 'must be lowercase hex SHA-256');
+  if (!Number.isSafeInteger(c.version) || c.version < 0) {
+    throw new ValidationError('invalid_change', `${field}.version`, 'must be a non-negative integer');
+  }
+  if (c.traceParent !== undefined && !isTraceParent(c.traceParent)) {
+    throw new ValidationError('invalid_change', `${field}.traceParent`, 'is not a W3C traceparent value');
+  }
+}
