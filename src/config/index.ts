@@ -1,0 +1,12 @@
+export { ConfigError, formatIssue, INLINE_SOURCE, type ConfigIssue } from './config-error.js';
+export { DURATION_HINT, formatDuration, parseDuration, tryParseDuration } from './duration.js';
+export { escapeEnvReferences, substituteEnvInTree, substituteString, type Env } from './env.js';
+export { parseListenAddress, type ListenAddress } from './listen-address.js';
+export { loadConfigFile, loadConfigFileSync, parseConfigText, type ParseTextOptions } from './load.js';
+export { parseConfig, ROOT_KEY, validateConfig, type ConfigValidation } from './parse.js';
+export { formatPath, type ConfigPath } from './path.js';
+export { REDACTED, redactConfig, redactRedisUrl } from './redact.js';
+export { parseRedisUrl, type RedisUrlParts } from './redis-url.js';
+export { RESTART_REQUIRED_PATHS, restartRequiredChanges } from './restart.js';
+export { LOG_LEVELS, MAX_PAYLOAD_LIMIT, replicationConfigSchema, type ReplicationConfigInput } from './schema.js';
+export type * from './types.js';

@@ -1,0 +1,190 @@
+/**
+ * The zod schema of what is under `replication:`. Objects are strict (an unknown key is a
+ * typo until proven otherwise), sections default to their defaults, durations become ms.
+ * Messages never quote the offending value: it may be a secret.
+ */
+import { z } from 'zod';
+import { isNodeId } from '../model/node-id.js';
+import { DURATION_HINT, formatDuration, parseDuration, tryParseDuration } from './duration.js';
+import { parseListenAddress } from './listen-address.js';
+import { parseRedisUrl } from './redis-url.js';
+import { coldPathIssues, connectionIssues, hotPathIssues, meshIssues, type RuleIssue } from './rules.js';
+import type { ReplicationConfig } from './types.js';
+
+export type {
+  ColdPathSettings, CursorConfig, HotPathSettings, HttpConfig, LocalStoreConfig, LoggingConfig, LogLevel, PeerConfig,
+  PeerHealthSettings, RedisConnectionConfig, ReplicationConfig, Settings, SloSettings, StoreConfig, TlsConfig,
+} from './types.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const MAX_PAYLOAD_LIMIT = 512 * 1024 * 1024;
+
+function reportRules(ctx: z.RefinementCtx, issues: RuleIssue[]): void {
+  for (const issue of issues) ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
+}
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
+const positive = () => z.number().positive();
+
+/** A duration field: "5s" or whole ms in the file, ms in the parsed config. */
+function duration(defaultValue: string, min: string, max?: string) {
+  const minMs = parseDuration(min);
+  const maxMs = max === undefined ? Number.MAX_SAFE_INTEGER : parseDuration(max);
+  return z
+    .union([z.string(), z.number()], { error: `must be ${DURATION_HINT}` })
+    .transform((value, ctx) => {
+      const parsed = tryParseDuration(value);
+      if (!parsed.ok) {
+        ctx.issues.push({ code: 'custom', message: parsed.reason, input: value });
+        return z.NEVER;
+      }
+      if (parsed.ms < minMs || parsed.ms > maxMs) {
+        const range = max === undefined ? `at least ${formatDuration(minMs)}` : `between ${formatDuration(minMs)} and ${formatDuration(maxMs)}`;
+        ctx.issues.push({ code: 'custom', message: `must be ${range}`, input: value });
+        return z.NEVER;
+      }
+      return parsed.ms;
+    })
+    .default(parseDuration(defaultValue));
+}
+
+const nodeId = z.string().refine(isNodeId, {
+  message: 'not a valid node id (1-128 ASCII letters, digits and . _ : @ -, starting with a letter or digit)',
+});
+
+const redisUrl = z.string().superRefine((value, ctx) => {
+  const url = parseRedisUrl(value);
+  if (!url.ok) ctx.addIssue({ code: 'custom', message: url.reason });
+});
+
+const redisPrefix = z
+  .string()
+  .max(64)
+  .regex(/^\S*$/, { message: 'must not contain whitespace' })
+  .default('');
+
+const tlsSchema = z.strictObject({
+  ca_file: z.string().min(1).optional(),
+  cert_file: z.string().min(1).optional(),
+  key_file: z.string().min(1).optional(),
+  reject_unauthorized: z.boolean().default(true),
+  servername: z.string().min(1).optional(),
+});
+
+const connectionShape = {
+  redis_url: redisUrl,
+  redis_prefix: redisPrefix,
+  username: z.string().min(1).optional(),
+  password: z.string().optional(),
+  tls: tlsSchema.optional(),
+};
+
+const localSchema = z.strictObject(connectionShape).superRefine((local, ctx) => reportRules(ctx, connectionIssues(local)));
+
+const peerSchema = z
+  .strictObject({
+    node_id: nodeId,
+    ...connectionShape,
+    priority: int(Number.MIN_SAFE_INTEGER).default(0),
+    circuit_failure_threshold: int(1).default(5),
+    circuit_reset_timeout_sec: positive().default(30),
+  })
+  .superRefine((peer, ctx) => reportRules(ctx, connectionIssues(peer)));
+
+const httpSchema = z.strictObject({
+  listen: z
+    .string()
+    .refine((value) => parseListenAddress(value) !== undefined, { message: 'must be host:port (e.g. "127.0.0.1:8790" or "[::1]:8790")' })
+    .default('127.0.0.1:8790'),
+  api_token: z.string().min(16).optional(),
+  enabled: z.boolean().default(true),
+});
+
+const storeSchema = z.strictObject({
+  max_payload_bytes: int(1, MAX_PAYLOAD_LIMIT).default(16 * 1024 * 1024),
+  cdc_maxlen: int(1).default(100_000),
+  emit_replicated: z.boolean().default(true),
+  tombstone_ttl: duration('7d', '1s'),
+  tombstone_gc_interval: duration('60s', '1s'),
+  max_clock_skew: duration('60s', '1ms'),
+  memory_threshold: z.number().gt(0).max(1).default(0.9),
+  memory_poll_interval: duration('1s', '100ms'),
+});
+
+const loggingSchema = z.strictObject({
+  level: z.enum(LOG_LEVELS).default('info'),
+});
+
+const hotPathSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    // 1000, not 100: measured in bench/ (BENCHMARKS.md), a tailer reading 100 at a time could not
+    // keep up with three nodes writing 2,000/s each, and bigger batches amortise each apply call.
+    batch_size: int(1, 100_000).default(1000),
+    // 0 would block forever in Redis; past a minute a stuck connection goes unnoticed too long.
+    block_timeout: duration('5s', '10ms', '60s'),
+    adaptive_batch_size: z.boolean().default(false),
+    min_batch_size: int(1, 100_000).default(50),
+    max_batch_size: int(1, 100_000).default(1000),
+    rate_limit_enabled: z.boolean().default(false),
+    rate_limit_per_sec: positive().default(10_000),
+    rate_limit_burst: int(1).default(1000),
+  })
+  .superRefine((hot, ctx) => reportRules(ctx, hotPathIssues(hot)));
+
+const coldPathSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    interval_sec: positive().default(60),
+    max_items_per_cycle: int(1).default(1000),
+    backoff_base_sec: positive().default(5),
+    backoff_max_sec: positive().default(300),
+  })
+  .superRefine((cold, ctx) => reportRules(ctx, coldPathIssues(cold)));
+
+const peerHealthSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  ping_interval_sec: positive().default(30),
+  idle_threshold_sec: positive().default(60),
+});
+
+const sloSchema = z.strictObject({
+  max_stream_read_latency_ms: positive().default(100),
+  max_peer_op_latency_ms: positive().default(500),
+  max_batch_flush_latency_ms: positive().default(200),
+  max_replication_lag_sec: positive().default(30),
+});
+
+const settingsSchema = z.strictObject({
+  hot_path: hotPathSchema.prefault({}),
+  cold_path: coldPathSchema.prefault({}),
+  peer_health: peerHealthSchema.prefault({}),
+  slo: sloSchema.prefault({}),
+});
+
+const cursorSchema = z.strictObject({
+  sqlite_path: z.string().min(1).default('replication_cursors.db'),
+  wal_mode: z.boolean().default(true),
+});
+
+/** Validates what is under `replication:`. Mesh rules run once every field is individually valid. */
+export const replicationConfigSchema = z
+  .strictObject({
+    local_node_id: nodeId,
+    local: localSchema,
+    http: httpSchema.prefault({}),
+    store: storeSchema.prefault({}),
+    logging: loggingSchema.prefault({}),
+    settings: settingsSchema.prefault({}),
+    peers: z.array(peerSchema).default([]),
+    cursor: cursorSchema.prefault({}),
+  })
+  .superRefine((config, ctx) => reportRules(ctx, meshIssues(config)));
+
+/** What a config file may contain under `replication:` (durations as strings or ms). */
+export type ReplicationConfigInput = z.input<typeof replicationConfigSchema>;
+
+// The schema's output must be exactly the documented interfaces (types.ts), both ways.
+type MutuallyAssignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _schemaMatchesTypes: MutuallyAssignable<z.output<typeof replicationConfigSchema>, ReplicationConfig> = true;
+void _schemaMatchesTypes;
