@@ -1,0 +1,22 @@
+import { ReplicationError } from '../errors.js';
+
+/**
+ * Per-peer cursor: the last stream entry id whose effects are durably applied locally.
+ *
+ * Synchronous on purpose: better-sqlite3 is synchronous and a WAL-mode write is
+ * sub-millisecond, so an async wrapper would only add scheduling between "batch
+ * applied" and "cursor saved".
+ */
+export interface CursorStore {
+  /** The saved stream id, or null when replication from this peer starts from the beginning. */
+  get(peerId: string): string | null;
+  /** Save after a batch is applied; throws a ValidationError on a malformed stream id. */
+  set(peerId: string, streamId: string): void;
+  delete(peerId: string): void;
+  /** Every saved cursor, peer id → stream id. */
+  all(): Map<string, string>;
+  close(): void;
+}
+
+/** The cursor file could not be used (I/O, permissions, locked, closed) — not corruption, which is recovered. */
+export class CursorStoreError extends ReplicationError {}

@@ -1,0 +1,256 @@
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ValidationError } from '../errors.js';
+import { assertNodeId } from '../model/node-id.js';
+import { isStreamId } from '../cdc/stream-id.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { CursorStoreError, type CursorStore } from './cursor-store.js';
+
+export interface SqliteCursorStoreOptions {
+  /** File path; its parent directory is created if missing. */
+  path: string;
+  /** WAL journal with synchronous=NORMAL (recommended); otherwise a rollback journal with synchronous=FULL. */
+  walMode: boolean;
+  logger?: Logger;
+  /** Clock for `updated_at` and the name of a moved-aside corrupt file. */
+  now?: () => number;
+}
+
+interface CursorRow {
+  peer_id: unknown;
+  stream_id: unknown;
+}
+
+/** Expected `PRAGMA table_info(cursors)`: name, declared type, NOT NULL, primary-key position. */
+const EXPECTED_COLUMNS = [
+  { name: 'peer_id', type: 'TEXT', notnull: 0, pk: 1 },
+  { name: 'stream_id', type: 'TEXT', notnull: 1, pk: 0 },
+  { name: 'updated_at', type: 'INTEGER', notnull: 1, pk: 0 },
+];
+
+/** Raised inside `open` when the file is readable SQLite but not a cursor store we can trust. */
+class CorruptCursorFile extends Error {}
+
+/**
+ * Cursor store on SQLite. Under WAL with synchronous=NORMAL a committed write survives
+ * a process crash; a power loss may roll back the last few commits, which only makes
+ * the hot path replay batches it already applied — harmless under last-writer-wins.
+ *
+ * A corrupt file is moved aside and replaced by an empty store rather than stopping the
+ * engine: losing cursors costs a replay from the start of each stream, nothing more.
+ */
+export class SqliteCursorStore implements CursorStore {
+  /** True when the file at `path` was corrupt and has been moved aside (for metrics). */
+  readonly recoveredFromCorruption: boolean;
+  /** Where the corrupt file was moved, when it was. */
+  readonly corruptFilePath: string | null;
+  readonly path: string;
+
+  private readonly db: Database.Database;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly stmtGet: Database.Statement<[string], { stream_id: unknown }>;
+  private readonly stmtSet: Database.Statement<[string, string, number]>;
+  private readonly stmtDelete: Database.Statement<[string]>;
+  private readonly stmtAll: Database.Statement<[], CursorRow>;
+  private closed = false;
+
+  private constructor(path: string, db: Database.Database, logger: Logger, now: () => number, corruptFilePath: string | null) {
+    this.path = path;
+    this.db = db;
+    this.logger = logger;
+    this.now = now;
+    this.corruptFilePath = corruptFilePath;
+    this.recoveredFromCorruption = corruptFilePath !== null;
+    this.stmtGet = db.prepare('SELECT stream_id FROM cursors WHERE peer_id = ?');
+    this.stmtSet = db.prepare(
+      'INSERT INTO cursors (peer_id, stream_id, updated_at) VALUES (?, ?, ?) ' +
+        'ON CONFLICT(peer_id) DO UPDATE SET stream_id = excluded.stream_id, updated_at = excluded.updated_at',
+    );
+    this.stmtDelete = db.prepare('DELETE FROM cursors WHERE peer_id = ?');
+    this.stmtAll = db.prepare('SELECT peer_id, stream_id FROM cursors ORDER BY peer_id');
+  }
+
+  static open(opts: SqliteCursorStoreOptions): SqliteCursorStore {
+    const logger = opts.logger ?? silentLogger();
+    const now = opts.now ?? Date.now;
+    try {
+      mkdirSync(dirname(opts.path), { recursive: true });
+    } catch (err) {
+      throw new CursorStoreError('cursor_store_unavailable', `cannot create the directory of cursor file ${opts.path}: ${message(err)}`, { cause: err });
+    }
+
+    let corruptFilePath: string | null = null;
+    let db: Database.Database;
+    try {
+      db = openChecked(opts.path, opts.walMode);
+    } catch (thrown) {
+      const failure = thrown instanceof OpenFailure ? thrown : null;
+      const err = failure ? failure.error : thrown;
+      if (!isCorruption(err)) {
+        failure?.close();
+        throw new CursorStoreError('cursor_store_unavailable', `cannot open cursor file ${opts.path}: ${message(err)}`, { cause: err });
+      }
+      try {
+        // Renamed while still open (fine on POSIX), so the companions go along intact.
+        corruptFilePath = moveAside(opts.path, now());
+      } catch (moveErr) {
+        throw new CursorStoreError('cursor_store_unavailable', `cursor file ${opts.path} is corrupt (${message(err)}) and cannot be moved aside: ${message(moveErr)}`, { cause: moveErr });
+      } finally {
+        failure?.close();
+      }
+      logger.error(
+        { path: opts.path, movedTo: corruptFilePath, reason: message(err) },
+        'cursor file is corrupt: moved it aside and started an empty cursor store; replication restarts from the beginning of each peer stream',
+      );
+      try {
+        db = openChecked(opts.path, opts.walMode);
+      } catch (retryThrown) {
+        const retryErr = retryThrown instanceof OpenFailure ? retryThrown.error : retryThrown;
+        if (retryThrown instanceof OpenFailure) retryThrown.close();
+        throw new CursorStoreError('cursor_store_unavailable', `cannot create a fresh cursor file ${opts.path}: ${message(retryErr)}`, { cause: retryErr });
+      }
+    }
+
+    const store = new SqliteCursorStore(opts.path, db, logger, now, corruptFilePath);
+    store.dropMalformedRows();
+    return store;
+  }
+
+  get(peerId: string): string | null {
+    this.assertOpen();
+    const row = this.stmtGet.get(peerId);
+    if (row === undefined) return null;
+    if (typeof row.stream_id !== 'string' || !isStreamId(row.stream_id)) {
+      this.drop(peerId, row.stream_id);
+      return null;
+    }
+    return row.stream_id;
+  }
+
+  set(peerId: string, streamId: string): void {
+    this.assertOpen();
+    assertNodeId(peerId, 'peer_id');
+    if (!isStreamId(streamId)) {
+      throw new ValidationError('invalid_stream_id', 'stream_id', `"${streamId}" is not a stream id (expected <ms>-<seq>)`);
+    }
+    this.stmtSet.run(peerId, streamId, Math.trunc(this.now()));
+  }
+
+  delete(peerId: string): void {
+    this.assertOpen();
+    this.stmtDelete.run(peerId);
+  }
+
+  all(): Map<string, string> {
+    this.assertOpen();
+    const out = new Map<string, string>();
+    for (const row of this.stmtAll.all()) {
+      if (typeof row.peer_id === 'string' && typeof row.stream_id === 'string' && isStreamId(row.stream_id)) out.set(row.peer_id, row.stream_id);
+      else this.drop(row.peer_id, row.stream_id);
+    }
+    return out;
+  }
+
+  /** The journal mode SQLite reports (`wal` or `delete`): for diagnostics and tests. */
+  journalMode(): string {
+    this.assertOpen();
+    return String(this.db.pragma('journal_mode', { simple: true }));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  /** Scrub at open so a bad row is reported once, not on every read. */
+  private dropMalformedRows(): void {
+    this.all();
+  }
+
+  private drop(peerId: unknown, streamId: unknown): void {
+    this.logger.error({ path: this.path, peerId, streamId }, 'dropping a malformed cursor row; replication from that peer restarts from the beginning');
+    this.db.prepare('DELETE FROM cursors WHERE peer_id IS ?').run(peerId);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new CursorStoreError('cursor_store_closed', `cursor store ${this.path} is closed`);
+  }
+}
+
+/**
+ * Open and verify. On failure the connection is returned still open: closing it first
+ * would let SQLite delete the -wal/-shm companions that belong with the corrupt file.
+ */
+function openChecked(path: string, walMode: boolean): Database.Database {
+  const db = new Database(path);
+  try {
+    // Wait briefly for another connection's lock instead of failing at once.
+    db.pragma('busy_timeout = 5000');
+    if (walMode) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+    } else {
+      db.pragma('journal_mode = DELETE');
+      db.pragma('synchronous = FULL');
+    }
+    const check = db.pragma('integrity_check', { simple: true });
+    if (check !== 'ok') throw new CorruptCursorFile(`integrity_check failed: ${String(check)}`);
+    db.exec('CREATE TABLE IF NOT EXISTS cursors (peer_id TEXT PRIMARY KEY, stream_id TEXT NOT NULL, updated_at INTEGER NOT NULL)');
+    checkShape(db);
+    return db;
+  } catch (err) {
+    throw new OpenFailure(err, db);
+  }
+}
+
+class OpenFailure extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly db: Database.Database,
+  ) {
+    super(message(error));
+  }
+
+  close(): void {
+    try {
+      this.db.close();
+    } catch {
+      // Already failing; the original error is the one to report.
+    }
+  }
+}
+
+function checkShape(db: Database.Database): void {
+  const columns = db.pragma('table_info(cursors)') as Array<{ name: string; type: string; notnull: number; pk: number }>;
+  const actual = columns.map(({ name, type, notnull, pk }) => ({ name, type: type.toUpperCase(), notnull, pk }));
+  if (JSON.stringify(actual) !== JSON.stringify(EXPECTED_COLUMNS)) {
+    throw new CorruptCursorFile(`table "cursors" has an unexpected shape: ${JSON.stringify(actual)}`);
+  }
+}
+
+/** Corruption (recoverable by starting over), as opposed to I/O or locking problems that a restart may fix. */
+function isCorruption(err: unknown): boolean {
+  if (err instanceof CorruptCursorFile) return true;
+  if (err instanceof Database.SqliteError) {
+    return err.code === 'SQLITE_NOTADB' || err.code === 'SQLITE_FORMAT' || err.code.startsWith('SQLITE_CORRUPT');
+  }
+  return false;
+}
+
+/** Rename the file and its -wal/-shm companions to `<path>.corrupt-<timestamp>[-n]`; returns the new path. */
+function moveAside(path: string, timestamp: number): string {
+  let target = `${path}.corrupt-${timestamp}`;
+  for (let n = 1; existsSync(target); n++) target = `${path}.corrupt-${timestamp}-${n}`;
+  renameSync(path, target);
+  for (const suffix of ['-wal', '-shm']) {
+    if (existsSync(path + suffix)) renameSync(path + suffix, target + suffix);
+  }
+  return target;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,47 @@
+/**
+ * Replication lag of one peer's tailer, from the peer stream's metadata and our cursor.
+ * Milliseconds: the newest entry's id time minus the cursor's. Events: exact once the
+ * tailer has once stood at the stream's head (counted from `entries-added` since then);
+ * before that, the stream's length is the honest upper bound.
+ */
+import { compareStreamIds, STREAM_START, streamIdLagMs } from '../cdc/stream-id.js';
+import type { StreamInfo } from './gap.js';
+
+export class LagTracker {
+  lagMs = 0;
+  lagEvents = 0;
+  private baselineAdded: number | null = null;
+  private readSinceBaseline = 0;
+
+  /** Entries consumed (read past) since the last observation. */
+  onRead(count: number): void {
+    this.readSinceBaseline += count;
+  }
+
+  observe(cursor: string, info: StreamInfo | null): void {
+    if (info === null) {
+      this.lagMs = 0;
+      this.lagEvents = 0;
+      return;
+    }
+    // Measured from the oldest entry still to read: before the first read (cursor 0-0), or when the
+    // stream was trimmed past the cursor, the cursor's own time would count the stream's whole age.
+    const from = info.firstEntryId !== null && compareStreamIds(cursor, info.firstEntryId) < 0 ? info.firstEntryId : cursor;
+    this.lagMs = info.length === 0 && compareStreamIds(cursor, STREAM_START) === 0 ? 0 : streamIdLagMs(from, info.lastGeneratedId);
+    if (compareStreamIds(cursor, info.lastGeneratedId) >= 0) {
+      this.lagEvents = 0;
+      this.baselineAdded = info.entriesAdded;
+      this.readSinceBaseline = 0;
+    } else if (this.baselineAdded !== null && info.entriesAdded !== null) {
+      this.lagEvents = Math.max(0, info.entriesAdded - this.baselineAdded - this.readSinceBaseline);
+    } else {
+      this.lagEvents = info.length;
+    }
+  }
+
+  /** The peer's stream was replaced (data loss): counts restart. */
+  reset(): void {
+    this.baselineAdded = null;
+    this.readSinceBaseline = 0;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The pure part of handling one XREAD result: decode every entry (rejecting bad ones with
+ * their reason), drop our own echoes, flag stamps from runaway clocks, collapse repeats.
+ * No I/O, so every rule here is unit-tested without Redis.
+ */
+import { decodePeerCdcEntry } from '../cdc/codec.js';
+import { CdcDecodeError, type CdcRejectReason } from '../cdc/decode-error.js';
+import type { CdcEntry } from '../model/change.js';
+import { hlcPhysicalMs } from '../model/hlc.js';
+import { collapseByKey } from './collapse.js';
+import { assertValidChange } from '../store/validate-change.js';
+import type { RawStreamEntry } from '../peer/peer-connection.js';
+
+export interface PreparedBatch {
+  winners: CdcEntry[];
+  rejected: { id: string; reason: CdcRejectReason; message: string }[];
+  ownOrigin: number;
+  collapsed: number;
+  /** Entries whose stamp is more than maxClockSkewMs ahead of our wall clock (still applied). */
+  skewed: CdcEntry[];
+}
+
+export interface PrepareOptions {
+  peerId: string;
+  localNodeId: string;
+  maxPayloadBytes: number;
+  maxClockSkewMs: number;
+  nowMs: number;
+}
+
+export function prepareBatch(raw: readonly RawStreamEntry[], o: PrepareOptions): PreparedBatch {
+  const rejected: PreparedBatch['rejected'] = [];
+  const accepted: CdcEntry[] = [];
+  let ownOrigin = 0;
+  for (const { id, fields } of raw) {
+    let entry: CdcEntry | null;
+    try {
+      // null: our own change coming back around the mesh, recognised from its meta alone.
+      entry = decodePeerCdcEntry(id, fields, { peerNodeId: o.peerId, maxPayloadBytes: o.maxPayloadBytes, localNodeId: o.localNodeId });
+    } catch (err) {
+      const e = err instanceof CdcDecodeError ? err : null;
+      rejected.push({ id, reason: e?.reason ?? 'bad_meta', message: err instanceof Error ? err.message : String(err) });
+      continue;
+    }
+    // Our own changes coming back around the mesh: nothing to do (DESIGN §4).
+    if (entry === null) {
+      ownOrigin++;
+      continue;
+    }
+    // The store's own check, per entry: a change it would refuse must not fail the whole batch
+    // (a batch that fails is retried forever, which would stall the stream).
+    try {
+      assertValidChange(entry, 'entry', o.maxPayloadBytes);
+    } catch (err) {
+      rejected.push({ id, reason: 'bad_meta', message: err instanceof Error ? err.message : String(err) });
+      continue;
+    }
+    accepted.push(entry);
+  }
+  const skewed = accepted.filter((e) => hlcPhysicalMs(e.hlc) - o.nowMs > o.maxClockSkewMs);
+  const { winners, collapsed } = collapseByKey(accepted);
+  return { winners, rejected, ownOrigin, collapsed, skewed };
+}

@@ -1,0 +1,393 @@
+/**
+ * One peer's hot path (DESIGN §6):
+ *   circuit → backpressure → XREAD COUNT n BLOCK t → rate limit → decode/reject → drop own
+ *   origin → collapse → one batched apply → persist cursor → metrics.
+ * The cursor is persisted only after the batch is applied, so a crash replays at most
+ * one batch, which the LWW apply makes harmless. A failed apply never advances the cursor.
+ */
+import { STREAM_START, compareStreamIds } from '../cdc/stream-id.js';
+import type { CursorStore } from '../cursor/cursor-store.js';
+import type { HotPathSettings, SloSettings } from '../config/types.js';
+import type { EngineMetrics } from '../observability/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import type { SloMonitor } from '../observability/slo.js';
+import { startApplySpans } from '../observability/tracing.js';
+import type { CircuitBreaker } from '../peer/circuit-breaker.js';
+import { ExponentialBackoff } from '../peer/backoff.js';
+import type { PeerConnection, RawStreamEntry } from '../peer/peer-connection.js';
+import type { SyncEngine } from '../store/sync-engine.js';
+import { AimdBatchSizer } from './aimd.js';
+import { detectGap, type GapKind } from './gap.js';
+import { LagTracker } from './lag.js';
+import { prepareBatch, type PreparedBatch } from './prepare-batch.js';
+import { TokenBucket } from './rate-limiter.js';
+import { Sleeper } from './sleeper.js';
+
+export interface TailerSettings {
+  hotPath: HotPathSettings;
+  slo: SloSettings;
+  maxPayloadBytes: number;
+  maxClockSkewMs: number;
+  memoryPollIntervalMs: number;
+}
+
+export interface TailerDeps {
+  peerId: string;
+  localNodeId: string;
+  connection: PeerConnection;
+  store: SyncEngine;
+  cursors: CursorStore;
+  breaker: CircuitBreaker;
+  metrics: EngineMetrics;
+  logger: Logger;
+  slo: SloMonitor;
+  /** Asks the cold path to repair with this peer now (a gap the hot path cannot fill). */
+  requestRepair: (peerId: string, reason: GapKind) => void;
+  now?: () => number;
+}
+
+export interface TailerStatus {
+  running: boolean;
+  cursor: string;
+  lagMs: number;
+  lagEvents: number;
+  catchingUp: boolean;
+  batchSize: number;
+  paused: 'backpressure' | 'circuit_open' | null;
+  lastError: string | null;
+  /** When entries last arrived from the peer (ms); null before the first. Idle peers get health pings. */
+  lastEventAt: number | null;
+}
+
+const STREAM_INFO_INTERVAL_MS = 1000;
+
+/** One XREAD's entries, already decoded (prepareBatch), with what the loop's bookkeeping needs. */
+interface ReadBatch {
+  raw: RawStreamEntry[];
+  /** Decoded lazily for a fresh read, eagerly for a read-ahead (see readAhead). */
+  prepared: PreparedBatch | null;
+  requested: number;
+  readMs: number;
+}
+
+/**
+ * The next batch's read, issued while the current batch is being applied. `from` is the id it
+ * reads after: it is used only if the cursor is exactly there when the loop gets to it (the
+ * batch ending at `from` was applied and its cursor persisted); otherwise it is discarded.
+ */
+interface ReadAhead {
+  from: string;
+  result: Promise<ReadBatch | null>;
+}
+
+export class StreamTailer {
+  private readonly d: TailerDeps;
+  private readonly now: () => number;
+  private settings: TailerSettings;
+  private aimd: AimdBatchSizer;
+  private bucket: TokenBucket;
+  private readonly lag = new LagTracker();
+  private readonly sleeper = new Sleeper();
+  private readonly retry = new ExponentialBackoff({ baseMs: 100, maxMs: 5000, jitter: 'equal' });
+  private cursor: string;
+  private stopping = false;
+  private loopDone: Promise<void> | null = null;
+  private lastInfoAt = -Infinity;
+  private lastGapSignal: string | null = null;
+  private catchingUp = true;
+  private paused: TailerStatus['paused'] = null;
+  private lastError: string | null = null;
+  private lastEventAt: number | null = null;
+  private ahead: ReadAhead | null = null;
+
+  constructor(deps: TailerDeps, settings: TailerSettings) {
+    this.d = deps;
+    this.now = deps.now ?? Date.now;
+    this.settings = settings;
+    this.aimd = this.makeAimd(settings.hotPath);
+    this.bucket = this.makeBucket(settings.hotPath);
+    this.cursor = deps.cursors.get(deps.peerId) ?? STREAM_START;
+  }
+
+  start(): void {
+    if (this.loopDone) return;
+    this.stopping = false;
+    this.loopDone = this.loop();
+  }
+
+  /** Stops reading, lets the batch in flight finish (its cursor persisted), then resolves. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.sleeper.wakeAll();
+    this.d.connection.interruptRead();
+    await this.loopDone;
+    this.loopDone = null;
+  }
+
+  /** New settings take effect from the next read. */
+  updateSettings(settings: TailerSettings): void {
+    const h = settings.hotPath;
+    const old = this.settings.hotPath;
+    if (h.batch_size !== old.batch_size || h.min_batch_size !== old.min_batch_size || h.max_batch_size !== old.max_batch_size ||
+      h.adaptive_batch_size !== old.adaptive_batch_size) {
+      this.aimd = this.makeAimd(h);
+    }
+    if (h.rate_limit_per_sec !== old.rate_limit_per_sec || h.rate_limit_burst !== old.rate_limit_burst) this.bucket = this.makeBucket(h);
+    this.settings = settings;
+    this.sleeper.wakeAll();
+  }
+
+  status(): TailerStatus {
+    return {
+      running: this.loopDone !== null && !this.stopping,
+      cursor: this.cursor,
+      lagMs: this.lag.lagMs,
+      lagEvents: this.lag.lagEvents,
+      catchingUp: this.catchingUp,
+      batchSize: this.aimd.current,
+      paused: this.paused,
+      lastError: this.lastError,
+      lastEventAt: this.lastEventAt,
+    };
+  }
+
+  private makeAimd(h: HotPathSettings): AimdBatchSizer {
+    return new AimdBatchSizer({ initial: h.batch_size, min: Math.min(h.min_batch_size, h.batch_size), max: Math.max(h.max_batch_size, h.batch_size), enabled: h.adaptive_batch_size });
+  }
+
+  private makeBucket(h: HotPathSettings): TokenBucket {
+    return new TokenBucket({ ratePerSec: h.rate_limit_per_sec, burst: h.rate_limit_burst, now: this.now });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.step();
+      } catch (err) {
+        // step() handles peer and store failures itself; anything here is a bug, never a crash.
+        this.d.logger.error({ peer_id: this.d.peerId, err }, 'hot path: unexpected error');
+        await this.sleeper.sleep(this.retry.next());
+      }
+    }
+  }
+
+  private async step(): Promise<void> {
+    const { peerId, breaker, metrics } = this.d;
+    if (!breaker.canRequest()) {
+      this.paused = 'circuit_open';
+      await this.sleeper.sleep(250);
+      return;
+    }
+    if (!(await this.storeAccepting())) return;
+    this.paused = null;
+
+    if (this.now() - this.lastInfoAt >= STREAM_INFO_INTERVAL_MS) {
+      if (!(await this.peerCall(() => this.refreshStreamInfo()))) return;
+    }
+
+    const h = this.settings.hotPath;
+    const read = await this.nextRead();
+    if (read === null || (this.stopping && read.raw.length === 0)) return;
+    const { raw, requested, readMs } = read;
+    metrics.streamReadDuration.labels(peerId).observe(readMs / 1000);
+    this.aimd.next(raw.length, requested);
+    metrics.batchSize.labels(peerId).set(this.aimd.current);
+    if (raw.length === 0) {
+      this.setCatchingUp(false);
+      return;
+    }
+    this.lastEventAt = this.now();
+    if (this.catchingUp) this.d.slo.check(peerId, 'stream_read_latency', readMs, this.settings.slo.max_stream_read_latency_ms, 'ms');
+    this.setCatchingUp(raw.length >= requested);
+    // A full read means more entries are waiting: fetch and decode them while this batch is applied.
+    if (raw.length >= requested && !h.rate_limit_enabled && !this.stopping) this.readAhead(raw[raw.length - 1]!.id);
+
+    if (h.rate_limit_enabled) {
+      const waitMs = this.bucket.take(raw.length);
+      if (waitMs > 0) {
+        metrics.rateLimitWaits.labels(peerId).inc();
+        await this.sleeper.sleep(waitMs, { interruptible: false });
+      }
+    }
+    await this.applyBatch(raw, read.prepared ?? this.prepare(raw));
+  }
+
+  /**
+   * The batch after the cursor: the read-ahead when it continues from the cursor, else a fresh
+   * read. A read-ahead that does not (the batch before it failed to apply, or a gap reset the
+   * cursor) is awaited and dropped first, so two reads never queue on the stream connection.
+   */
+  private async nextRead(): Promise<ReadBatch | null> {
+    const ahead = this.ahead;
+    this.ahead = null;
+    if (ahead) {
+      const result = await ahead.result;
+      if (ahead.from === this.cursor) return result;
+    }
+    if (this.stopping) return null;
+    return this.read(this.cursor);
+  }
+
+  private async read(from: string): Promise<ReadBatch | null> {
+    const h = this.settings.hotPath;
+    const requested = h.rate_limit_enabled ? Math.min(this.aimd.current, h.rate_limit_burst) : this.aimd.current;
+    const t0 = this.now();
+    const raw = await this.peerCall(() => this.d.connection.read(from, requested, h.block_timeout));
+    return raw === null ? null : { raw, prepared: null, requested, readMs: this.now() - t0 };
+  }
+
+  /**
+   * Read-ahead of one batch (DESIGN §6 keeps its promise: the cursor is only ever persisted after
+   * the batch ending at it is applied). The XREAD and the decoding of the next batch (hash
+   * checks, decompression) run while the local Redis applies this one, instead of after it.
+   * The circuit breaker still sees the call; a read that fails resolves to null and is retried.
+   */
+  private readAhead(from: string): void {
+    if (!this.d.breaker.canRequest()) return;
+    const result = this.read(from).then((read) => {
+      if (read && read.raw.length > 0) read.prepared = this.prepare(read.raw);
+      return read;
+    });
+    this.ahead = { from, result };
+  }
+
+  private prepare(raw: readonly RawStreamEntry[]): PreparedBatch {
+    return prepareBatch(raw, {
+      peerId: this.d.peerId, localNodeId: this.d.localNodeId, maxPayloadBytes: this.settings.maxPayloadBytes,
+      maxClockSkewMs: this.settings.maxClockSkewMs, nowMs: this.now(),
+    });
+  }
+
+  private async applyBatch(raw: readonly RawStreamEntry[], batch: PreparedBatch): Promise<void> {
+    const { peerId, metrics, logger, store } = this.d;
+    metrics.eventsRead.labels(peerId).inc(raw.length);
+    for (const r of batch.rejected) {
+      metrics.eventsRejected.labels(peerId, r.reason).inc();
+      logger.warn({ peer_id: peerId, entry_id: r.id, reason: r.reason }, `rejected CDC entry: ${r.message}`);
+    }
+    if (batch.ownOrigin) metrics.eventsDeduped.labels(peerId, 'own_origin').inc(batch.ownOrigin);
+    if (batch.collapsed) metrics.eventsDeduped.labels(peerId, 'collapsed').inc(batch.collapsed);
+    for (const e of batch.skewed) {
+      metrics.clockSkew.labels(peerId).inc();
+      logger.warn({ peer_id: peerId, entry_id: e.id, key: e.key, hlc: e.hlc, origin: e.origin }, 'received stamp is far ahead of the local clock (applied anyway)');
+    }
+
+    if (batch.winners.length > 0) {
+      const spans = startApplySpans(peerId, batch.winners);
+      const t0 = this.now();
+      let outcomes;
+      try {
+        outcomes = await store.applyChanges(batch.winners);
+      } catch (err) {
+        spans.end(null, err);
+        // The local store failed: keep the cursor, back off, read the same entries again.
+        this.lastError = `apply: ${err instanceof Error ? err.message : String(err)}`;
+        logger.error({ peer_id: peerId, err }, 'hot path: applying a batch to the local store failed; will retry');
+        await this.sleeper.sleep(this.retry.next());
+        return;
+      }
+      spans.end(outcomes);
+      const flushMs = this.now() - t0;
+      metrics.batchFlushes.labels(peerId).inc();
+      metrics.batchFlushDuration.labels(peerId).observe(flushMs / 1000);
+      this.d.slo.check(peerId, 'batch_flush_latency', flushMs, this.settings.slo.max_batch_flush_latency_ms, 'ms');
+      const now = this.now();
+      const applyLag = metrics.applyLag.labels(peerId); // one label lookup per batch, not per change
+      let applied = 0;
+      outcomes.forEach((o, i) => {
+        if (o === 'applied') {
+          applied++;
+          applyLag.observe(Math.max(0, now - batch.winners[i]!.updatedAt) / 1000);
+        } else metrics.eventsDeduped.labels(peerId, o).inc();
+      });
+      metrics.eventsApplied.labels(peerId).inc(applied);
+    }
+
+    this.retry.reset();
+    this.lastError = null;
+    this.lag.onRead(raw.length);
+    this.advanceCursor(raw[raw.length - 1]!.id);
+  }
+
+  private advanceCursor(id: string): void {
+    this.cursor = id;
+    try {
+      this.d.cursors.set(this.d.peerId, id);
+    } catch (err) {
+      // In memory the tailer goes on; on restart at most the batches since the last good write replay.
+      this.d.metrics.cursorErrors.inc();
+      this.d.logger.error({ peer_id: this.d.peerId, err }, 'could not persist cursor');
+    }
+  }
+
+  private async refreshStreamInfo(): Promise<void> {
+    const { peerId, metrics, logger } = this.d;
+    const info = await this.d.connection.streamInfo();
+    this.lastInfoAt = this.now();
+    const gap = detectGap(this.cursor, info);
+    if (gap) {
+      const signal = `${gap}:${info?.maxDeletedId ?? ''}:${info?.lastGeneratedId ?? ''}`;
+      if (signal !== this.lastGapSignal) {
+        this.lastGapSignal = signal;
+        metrics.streamGaps.labels(peerId, gap).inc();
+        logger.warn({ peer_id: peerId, kind: gap, cursor: this.cursor, last_id: info?.lastGeneratedId, max_deleted_id: info?.maxDeletedId },
+          gap === 'trimmed' ? 'gap: the peer trimmed entries we had not read; requesting a cold-path repair'
+            : 'gap: the peer stream is behind our cursor (peer data loss?); reading it from the start and requesting a cold-path repair');
+        if (gap === 'peer_behind') {
+          this.lag.reset();
+          this.advanceCursor(STREAM_START);
+        }
+        this.d.requestRepair(peerId, gap);
+      }
+    }
+    this.lag.observe(this.cursor, info);
+    metrics.lagMs.labels(peerId).set(this.lag.lagMs);
+    metrics.lagEvents.labels(peerId).set(this.lag.lagEvents);
+    if (info && compareStreamIds(this.cursor, info.lastGeneratedId) < 0 && this.lag.lagEvents > this.settings.hotPath.max_batch_size) {
+      this.setCatchingUp(true);
+    }
+    this.d.slo.check(peerId, 'replication_lag', this.lag.lagMs / 1000, this.settings.slo.max_replication_lag_sec, 's');
+  }
+
+  /** Runs a call to the peer through the circuit breaker; null when it failed. */
+  private async peerCall<T>(call: () => Promise<T>): Promise<T | null> {
+    try {
+      const result = await call();
+      this.d.breaker.onSuccess();
+      return result;
+    } catch (err) {
+      if (this.stopping) return null;
+      this.d.breaker.onFailure();
+      this.d.metrics.peerErrors.labels(this.d.peerId).inc();
+      this.lastError = err instanceof Error ? err.message : String(err);
+      this.lastInfoAt = -Infinity; // re-check for gaps once the peer is back
+      this.d.logger.debug({ peer_id: this.d.peerId, err: this.lastError }, 'peer call failed');
+      await this.sleeper.sleep(this.retry.next());
+      return null;
+    }
+  }
+
+  private async storeAccepting(): Promise<boolean> {
+    let accepting: boolean;
+    try {
+      accepting = await this.d.store.shouldAcceptWrites();
+    } catch (err) {
+      this.lastError = `local store: ${err instanceof Error ? err.message : String(err)}`;
+      await this.sleeper.sleep(this.retry.next());
+      return false;
+    }
+    if (accepting) return true;
+    if (this.paused !== 'backpressure') {
+      this.paused = 'backpressure';
+      this.d.metrics.backpressurePauses.labels(this.d.peerId).inc();
+      this.d.logger.warn({ peer_id: this.d.peerId }, 'backpressure: local Redis memory above threshold; pausing reads');
+    }
+    await this.sleeper.sleep(this.settings.memoryPollIntervalMs);
+    return false;
+  }
+
+  private setCatchingUp(value: boolean): void {
+    this.catchingUp = value;
+    this.d.metrics.peerCatchingUp.labels(this.d.peerId).set(value ? 1 : 0);
+  }
+}

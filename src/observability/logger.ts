@@ -1,0 +1,45 @@
+import { pino, type DestinationStream, type LevelWithSilent, type Logger as PinoLogger } from 'pino';
+import pinoPretty from 'pino-pretty';
+
+export type Logger = PinoLogger;
+
+export interface LoggerOptions {
+  level: LevelWithSilent;
+  /** Human-readable output; defaults to whether stdout is a terminal. */
+  pretty?: boolean;
+  /** Where lines go; defaults to stdout. */
+  destination?: DestinationStream;
+}
+
+/**
+ * Secrets that may appear in logged objects (config fragments, HTTP requests).
+ * Pino cannot see inside strings, so a password embedded in a Redis URL must be
+ * masked before it is logged (the config layer logs URLs without credentials).
+ */
+export const REDACT_PATHS = [
+  'password',
+  '*.password',
+  'api_token',
+  '*.api_token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+];
+
+export function createLogger(opts: LoggerOptions): Logger {
+  const pretty = opts.pretty ?? process.stdout.isTTY === true;
+  const options = { level: opts.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  if (pretty) {
+    // pino-pretty as an in-process stream rather than a transport: no worker thread, and
+    // lines are written in order with the rest of the process output.
+    const stream = pinoPretty({ destination: opts.destination ?? 1, sync: true, colorize: opts.destination === undefined && process.stdout.isTTY === true });
+    return pino(options, stream);
+  }
+  return opts.destination ? pino(options, opts.destination) : pino(options);
+}
+
+/** A logger that drops everything: for tests and for library use without logging. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

@@ -1,0 +1,99 @@
+/**
+ * Idle-peer health checks (DESIGN §6): a peer that has sent nothing for `idle_threshold_sec`
+ * is pinged every `ping_interval_sec` on its query connection, never behind the blocking
+ * XREAD. Pings feed the latency histogram, the peer-op SLO and the circuit breaker, so a
+ * silently dead idle peer is noticed before the next write needs it.
+ */
+import type { PeerHealthSettings } from '../config/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { EngineMetrics } from '../observability/metrics.js';
+import type { SloMonitor } from '../observability/slo.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import type { PeerConnection } from './peer-connection.js';
+
+export interface HealthPingerDeps {
+  peerId: string;
+  connection: PeerConnection;
+  breaker: CircuitBreaker;
+  metrics: EngineMetrics;
+  logger: Logger;
+  slo: SloMonitor;
+  /** When the peer last sent us entries (ms), or null: traffic makes pings unnecessary. */
+  lastActivityAt: () => number | null;
+  maxPeerOpLatencyMs: () => number;
+  now?: () => number;
+}
+
+/** The pure decision: ping when the peer has been quiet long enough and the last ping is old enough. */
+export function pingDue(nowMs: number, lastActivityAt: number | null, lastPingAt: number | null, s: PeerHealthSettings): boolean {
+  if (!s.enabled) return false;
+  const quietMs = lastActivityAt === null ? Infinity : nowMs - lastActivityAt;
+  if (quietMs < s.idle_threshold_sec * 1000) return false;
+  return lastPingAt === null || nowMs - lastPingAt >= s.ping_interval_sec * 1000;
+}
+
+export class HealthPinger {
+  private readonly d: HealthPingerDeps;
+  private readonly now: () => number;
+  private settings: PeerHealthSettings;
+  private timer: NodeJS.Timeout | null = null;
+  private lastPingAt: number | null = null;
+  private inFlight: Promise<void> | null = null;
+
+  constructor(deps: HealthPingerDeps, settings: PeerHealthSettings) {
+    this.d = deps;
+    this.now = deps.now ?? Date.now;
+    this.settings = settings;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    // Check often enough to honour short intervals; each check is a cheap comparison.
+    const tickMs = Math.max(100, Math.min(1000, this.settings.ping_interval_sec * 250));
+    this.timer = setInterval(() => this.tick(), tickMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.inFlight;
+  }
+
+  updateSettings(settings: PeerHealthSettings): void {
+    const restart = this.timer !== null && settings.ping_interval_sec !== this.settings.ping_interval_sec;
+    this.settings = settings;
+    if (restart) {
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+      this.start();
+    }
+  }
+
+  /** One health check now, whatever the schedule; resolves to the latency in seconds or null on failure. */
+  async pingNow(): Promise<number | null> {
+    const { peerId, connection, breaker, metrics, logger } = this.d;
+    this.lastPingAt = this.now();
+    if (!breaker.canRequest()) return null;
+    try {
+      const seconds = await connection.ping();
+      breaker.onSuccess();
+      metrics.peerLatency.labels(peerId).observe(seconds);
+      this.d.slo.check(peerId, 'peer_op_latency', seconds * 1000, this.d.maxPeerOpLatencyMs(), 'ms');
+      return seconds;
+    } catch (err) {
+      breaker.onFailure();
+      metrics.peerErrors.labels(peerId).inc();
+      logger.debug({ peer_id: peerId, err: err instanceof Error ? err.message : String(err) }, 'health ping failed');
+      return null;
+    }
+  }
+
+  private tick(): void {
+    if (this.inFlight) return;
+    if (!pingDue(this.now(), this.d.lastActivityAt(), this.lastPingAt, this.settings)) return;
+    this.inFlight = this.pingNow().then(() => {
+      this.inFlight = null;
+    });
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * A peer, as the engine sees it (DESIGN §2): a blocking stream connection for XREAD and a
+ * separate query connection for everything else (stream metadata, pings, the cold path's
+ * tree reads), so a health check never waits behind a blocking read.
+ */
+import type { StoreReader } from '../store/sync-engine.js';
+import type { StreamInfo } from '../hot-path/gap.js';
+
+export interface RawStreamEntry {
+  id: string;
+  fields: Buffer[];
+}
+
+export interface PeerConnection {
+  readonly peerId: string;
+  /** Read-only view of the peer's store through the query connection. */
+  readonly reader: StoreReader;
+  /** True while both connections are up. */
+  readonly connected: boolean;
+  /** XREAD COUNT n BLOCK t after `cursor`; [] when the block timed out without entries. */
+  read(cursor: string, count: number, blockMs: number): Promise<RawStreamEntry[]>;
+  /** XINFO STREAM of the peer's CDC stream; null when it has no stream. */
+  streamInfo(): Promise<StreamInfo | null>;
+  /** Round-trip latency of a PING on the query connection, in seconds. */
+  ping(): Promise<number>;
+  /** Makes an in-flight blocking read return at once (shutdown, reconfiguration). */
+  interruptRead(): void;
+  onStateChange(listener: (event: PeerConnectionEvent) => void): void;
+  close(): Promise<void>;
+}
+
+export type PeerConnectionEvent =
+  | { type: 'connected' }
+  | { type: 'disconnected' }
+  | { type: 'reconnecting'; delayMs: number }
+  | { type: 'error'; error: Error };

@@ -1,0 +1,95 @@
+// Peers behind TLS (rediss://, a test CA made with openssl) and behind ACL users with passwords: the engine
+// replicates through both, and a wrong secret is reported without ever being logged.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/parse.js';
+import { ReplicationEngine } from '../../src/engine/replication-engine.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { RedisStore } from '../../src/store/redis-store.js';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { waitFor } from '../support/wait.js';
+
+const SECRET = 'correct-horse-battery-staple';
+
+describe('secure peers', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 're-secure-'));
+  let plain: RedisServer;
+  let tls: RedisServer;
+  let acl: RedisServer;
+  let local: RedisStore;
+  let tlsStore: RedisStore;
+  let aclStore: RedisStore;
+  let engine: ReplicationEngine;
+  const logged: string[] = [];
+
+  beforeAll(async () => {
+    [plain, tls, acl] = await Promise.all([
+      startRedis(),
+      startRedis({ tls: true }),
+      startRedis({ password: 'admin-secret', aclUser: { username: 'replicator', password: SECRET } }),
+    ]);
+    const tlsFiles = { ca_file: tls.tls!.caFile, reject_unauthorized: true };
+    local = await RedisStore.connect({ url: plain.url, prefix: 'l:', nodeId: 'local' });
+    tlsStore = await RedisStore.connect({ url: tls.url, endpoint: { tls: tlsFiles }, prefix: 't:', nodeId: 'tls-peer' });
+    aclStore = await RedisStore.connect({ url: acl.urlFor({ username: 'replicator', password: SECRET }), prefix: 'a:', nodeId: 'acl-peer' });
+    const config = parseConfig({
+      local_node_id: 'local',
+      local: { redis_url: plain.url, redis_prefix: 'l:' },
+      settings: { hot_path: { block_timeout: '200ms' }, cold_path: { enabled: false } },
+      peers: [
+        { node_id: 'tls-peer', redis_url: tls.url, redis_prefix: 't:', tls: tlsFiles },
+        { node_id: 'acl-peer', redis_url: acl.url.replace(/\/\/.*@/, '//'), redis_prefix: 'a:', username: 'replicator', password: SECRET },
+      ],
+      cursor: { sqlite_path: path.join(tmp, 'cursors.db') },
+    });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logged.push(chunk.toString());
+        done();
+      },
+    });
+    engine = new ReplicationEngine(config, { store: local, logger: createLogger({ level: 'debug', pretty: false, destination: sink }) });
+    await engine.start();
+  });
+  afterAll(async () => {
+    await engine?.shutdown();
+    await Promise.allSettled([local?.close(), tlsStore?.close(), aclStore?.close()]);
+    await Promise.allSettled([plain, tls, acl].map((s) => s?.stop()));
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('replicates from a TLS-only redis-server over rediss://', async () => {
+    expect(tls.url.startsWith('rediss://')).toBe(true);
+    const w = await tlsStore.put('over-tls', Buffer.from('encrypted in transit'));
+    const rec = await waitFor(() => local.get('over-tls'), { what: 'over-tls on the local node' });
+    expect(rec).toMatchObject({ hlc: w.hlc, origin: 'tls-peer' });
+    expect(engine.status().peers.find((p) => p.peer_id === 'tls-peer')?.connected).toBe(true);
+  });
+
+  it('replicates from a peer as an ACL user with a password, and never logs the password', async () => {
+    const w = await aclStore.put('over-acl', Buffer.from('authenticated'));
+    const rec = await waitFor(() => local.get('over-acl'), { what: 'over-acl on the local node' });
+    expect(rec).toMatchObject({ hlc: w.hlc, origin: 'acl-peer' });
+    expect(logged.join('')).not.toContain(SECRET);
+  });
+
+  it('a TLS peer whose CA we do not trust never connects, and the engine keeps running', async () => {
+    const untrusted = parseConfig({
+      ...engine.configuration,
+      settings: engine.configuration.settings,
+      peers: [
+        ...engine.configuration.peers.filter((p) => p.node_id !== 'tls-peer'),
+        { node_id: 'tls-peer', redis_url: tls.url, redis_prefix: 't:', tls: { reject_unauthorized: true } },
+      ],
+    });
+    await engine.updateConfig(untrusted);
+    await waitFor(() => engine.status().peers.find((p) => p.peer_id === 'tls-peer')?.last_error ?? null, {
+      what: 'a TLS error reported for the untrusted peer',
+    });
+    expect(engine.status().peers.find((p) => p.peer_id === 'tls-peer')?.connected).toBe(false);
+    expect(engine.state).toBe('running');
+  });
+});

@@ -1,0 +1,69 @@
+// The pure part of the hot path: decode, reject, drop own origin, collapse, flag skew.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encodeCdcEntry } from '../../src/cdc/codec.js';
+import { sha256Hex } from '../../src/cdc/content-hash.js';
+import { prepareBatch, type PrepareOptions } from '../../src/hot-path/prepare-batch.js';
+import { collapseByKey } from '../../src/hot-path/collapse.js';
+import type { CdcEntry, Change, PutChange } from '../../src/model/change.js';
+import { formatHlc } from '../../src/model/hlc.js';
+import { compareStamps } from '../../src/model/stamp.js';
+
+const NOW = 1_800_000_000_000;
+const opts: PrepareOptions = { peerId: 'peer', localNodeId: 'me', maxPayloadBytes: 1024, maxClockSkewMs: 60_000, nowMs: NOW };
+
+function put(key: string, ms: number, origin: string, content = `${key}@${ms}`): PutChange {
+  const buf = Buffer.from(content);
+  return { op: 'PUT', key, content: buf, hash: sha256Hex(buf), contentType: 'binary', version: 1, updatedAt: ms, hlc: formatHlc(ms), origin };
+}
+const raw = (id: string, c: Change): { id: string; fields: Buffer[] } => ({ id, fields: encodeCdcEntry(c) });
+
+describe('prepareBatch', () => {
+  it('drops own-origin entries, collapses repeats to the winner, keeps first-seen key order', () => {
+    const batch = prepareBatch([
+      raw('1-0', put('a', NOW - 10, 'peer')),
+      raw('2-0', put('b', NOW - 9, 'me')),
+      raw('3-0', put('a', NOW - 5, 'other')),
+      raw('4-0', put('c', NOW - 4, 'peer')),
+      raw('5-0', put('a', NOW - 7, 'peer')),
+    ], opts);
+    expect(batch.ownOrigin).toBe(1);
+    expect(batch.collapsed).toBe(2);
+    expect(batch.winners.map((w) => [w.key, w.id])).toEqual([['a', '3-0'], ['c', '4-0']]);
+    expect(batch.rejected).toEqual([]);
+  });
+
+  it('rejects a bad entry alone, with its id and reason, and keeps the rest', () => {
+    const bad = encodeCdcEntry(put('x', NOW, 'peer')).map((f, i, all) => (i > 0 && all[i - 1]!.toString() === 'hash' ? Buffer.from('0'.repeat(64)) : f));
+    const batch = prepareBatch([raw('1-0', put('a', NOW, 'peer')), { id: '2-0', fields: bad }, raw('3-0', put('b', NOW, 'peer'))], opts);
+    expect(batch.rejected).toMatchObject([{ id: '2-0', reason: 'bad_hash' }]);
+    expect(batch.winners.map((w) => w.key)).toEqual(['a', 'b']);
+  });
+
+  it('flags stamps further ahead than max_clock_skew, and still applies them', () => {
+    const batch = prepareBatch([raw('1-0', put('future', NOW + 120_000, 'peer')), raw('2-0', put('now', NOW + 1000, 'peer'))], opts);
+    expect(batch.skewed.map((e) => e.key)).toEqual(['future']);
+    expect(batch.winners.map((e) => e.key)).toEqual(['future', 'now']);
+  });
+});
+
+describe('collapseByKey', () => {
+  const entry = fc.record({
+    key: fc.constantFrom('k1', 'k2', 'k3'),
+    ms: fc.integer({ min: 0, max: 20 }),
+    origin: fc.constantFrom('a', 'b'),
+  }).map(({ key, ms, origin }) => ({ ...put(key, NOW + ms, origin), id: `${ms}-0` }) as CdcEntry);
+
+  it('keeps exactly the LWW winner of each key, whatever the order', () => {
+    fc.assert(fc.property(fc.array(entry, { maxLength: 30 }), (entries) => {
+      const { winners, collapsed } = collapseByKey(entries);
+      expect(winners.length + collapsed).toBe(entries.length);
+      for (const w of winners) {
+        for (const e of entries) if (e.key === w.key) expect(compareStamps(w, e)).toBeGreaterThanOrEqual(0);
+      }
+      const reversed = collapseByKey([...entries].reverse()).winners;
+      const stampOf = (ws: CdcEntry[]): string[] => ws.map((w) => `${w.key}|${w.hlc}|${w.origin}`).sort();
+      expect(stampOf(reversed)).toEqual(stampOf(winners));
+    }));
+  });
+});
