@@ -1,0 +1,221 @@
+/**
+ * One cold-path repair with one peer (DESIGN §7): compare trees, fetch only the keys the
+ * peer wins, apply them through the store's apply path — the same LWW apply the hot path
+ * uses, so a repair racing the hot path (or the peer moving on) is harmless.
+ *
+ * What a repair never does: delete a key because the peer lacks it (only a tombstone
+ * deletes, and only by winning LWW), fetch or re-apply a tombstone past the horizon, or
+ * push to the peer (each node only pulls; the peer pulls from us in its own cycle).
+ */
+import { ValidationError } from '../errors.js';
+import type { Change } from '../model/change.js';
+import { stampWins } from '../model/stamp.js';
+import type { StoreReader, SyncEngine } from '../store/sync-engine.js';
+import { compareWithPeer, type DivergenceReport } from './compare.js';
+import { isExpiredTombstone, tombstoneHorizon, type DivergentKey } from './diff.js';
+import { ColdPathError, onSide } from './errors.js';
+
+/** Keys fetched and applied per round trip: bounds memory and the size of one Lua call. */
+export const DEFAULT_APPLY_CHUNK = 500;
+
+export type RefusalReason = 'no_store_layout' | 'tree_format_mismatch';
+
+export interface RepairOptions {
+  store: SyncEngine;
+  peer: StoreReader;
+  peerId: string;
+  /** Budget: keys the peer wins fetched and applied at most in this repair. */
+  maxItems: number;
+  /** Tombstone TTL of the mesh (ms): older tombstones count as absent. Null/absent: no horizon. */
+  tombstoneTtlMs?: number | null;
+  /** Start the drill-down at this branch (the previous repair's `report.resumeBranch`). */
+  startBranch?: string | null;
+  /** Keys per fetch + apply round. Default 500. */
+  applyChunkSize?: number;
+  /** Branches drilled in parallel. Default 8. */
+  branchConcurrency?: number;
+  /** Checked between fetch + apply rounds: an abort ends the repair as 'partial'. */
+  signal?: AbortSignal;
+  /** Wall clock (ms): the tombstone horizon and durations. */
+  now?: () => number;
+}
+
+/** A change the local apply path refused as invalid (e.g. larger than our max_payload_bytes). */
+export interface RejectedChange {
+  key: string;
+  code: string;
+  message: string;
+}
+
+interface RepairStats {
+  peerId: string;
+  /** Records and tombstones read from the peer. */
+  fetched: number;
+  /** Changes handed to `applyChanges`. */
+  submitted: number;
+  /** Changes that won LWW locally and were written. */
+  applied: number;
+  /** Fetched but not submitted: no longer beating our leaf, or a tombstone past the horizon. */
+  skipped: number;
+  /** Keys the peer won that it no longer had when fetched. */
+  vanished: number;
+  rejected: RejectedChange[];
+  durationMs: number;
+}
+
+export interface RepairDone extends RepairStats {
+  /** in_sync: roots equal. repaired: every key the peer wins was pulled (maybe none: the peer may be the one behind). partial: the budget (or an abort) cut it short. */
+  result: 'in_sync' | 'repaired' | 'partial';
+  /** True when keys the peer wins are left for a later repair. */
+  remaining: boolean;
+  report: DivergenceReport;
+}
+
+export interface RepairFailed extends RepairStats {
+  result: 'failed';
+  error: ColdPathError;
+  /** The comparison, when the failure came after it. */
+  report: DivergenceReport | null;
+}
+
+export interface RepairRefused {
+  result: 'refused';
+  peerId: string;
+  reason: RefusalReason;
+  message: string;
+  localFormat: string | null;
+  peerFormat: string | null;
+  durationMs: number;
+}
+
+export type RepairAttempt = RepairDone | RepairFailed | RepairRefused;
+
+function assertPositive(value: number, field: string): void {
+  if (value === Number.POSITIVE_INFINITY) return;
+  if (!Number.isSafeInteger(value) || value < 1) throw new ValidationError('invalid_option', field, `must be a positive integer, got ${value}`);
+}
+
+/** Why we refuse to compare trees with this peer, if we do. */
+export function refusalReason(localFormat: string | null, peerFormat: string | null): RefusalReason | null {
+  if (peerFormat === null) return 'no_store_layout';
+  return peerFormat === localFormat ? null : 'tree_format_mismatch';
+}
+
+export async function repairWithPeer(options: RepairOptions): Promise<RepairAttempt> {
+  const { store, peer, peerId } = options;
+  const now = options.now ?? Date.now;
+  const applyChunk = options.applyChunkSize ?? DEFAULT_APPLY_CHUNK;
+  assertPositive(options.maxItems, 'maxItems');
+  assertPositive(applyChunk, 'applyChunkSize');
+  const started = now();
+  const stats: RepairStats = { peerId, fetched: 0, submitted: 0, applied: 0, skipped: 0, vanished: 0, rejected: [], durationMs: 0 };
+  const elapsed = (): number => Math.max(0, now() - started);
+  let report: DivergenceReport | null = null;
+
+  try {
+    // Formats and roots in one round trip: an in-sync peer costs exactly that.
+    const [localFormat, peerFormat, localRoot, peerRoot] = await Promise.all([
+      onSide('local', 'tree format read', () => store.treeFormat()),
+      onSide('peer', 'tree format read', () => peer.treeFormat()),
+      onSide('local', 'root read', () => store.merkleRoot()),
+      onSide('peer', 'root read', () => peer.merkleRoot()),
+    ]);
+    const reason = refusalReason(localFormat, peerFormat);
+    if (reason) {
+      const message = reason === 'no_store_layout'
+        ? `peer ${peerId} holds no replication-engine store (no tree format marker): the cold path cannot compare trees with it`
+        : `peer ${peerId} has tree format "${peerFormat}", we have "${localFormat}": the cold path refuses to compare them`;
+      return { result: 'refused', peerId, reason, message, localFormat, peerFormat, durationMs: elapsed() };
+    }
+
+    const horizon = tombstoneHorizon(now(), options.tombstoneTtlMs);
+    report = await compareWithPeer(store, peer, {
+      maxKeys: options.maxItems,
+      tombstoneHorizonHlc: horizon,
+      startBranch: options.startBranch ?? null,
+      peerWinsOnly: true,
+      roots: { local: localRoot, peer: peerRoot },
+      ...(options.branchConcurrency !== undefined ? { branchConcurrency: options.branchConcurrency } : {}),
+    });
+    if (report.inSync) return { ...stats, result: 'in_sync', remaining: false, report, durationMs: elapsed() };
+
+    const winners = report.keys.filter((k) => k.winner === 'peer');
+    let aborted = false;
+    for (let i = 0; i < winners.length; i += applyChunk) {
+      if (options.signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      await pullChunk(store, peer, winners.slice(i, i + applyChunk), horizon, stats);
+    }
+    const remaining = report.truncated || aborted;
+    // Roots that differ only by keys we win (the peer pulls those in its own cycle) leave nothing
+    // to pull here: for this node that is "in sync", not a repair of zero keys.
+    const result = remaining ? 'partial' : stats.applied === 0 && winners.length === 0 ? 'in_sync' : 'repaired';
+    return { ...stats, result, remaining, report, durationMs: elapsed() };
+  } catch (err) {
+    if (!(err instanceof ColdPathError)) throw err;
+    return { ...stats, result: 'failed', error: err, report, durationMs: elapsed() };
+  }
+}
+
+/** Fetches one chunk of peer-winning keys, keeps those that still beat what we compared, applies them. */
+async function pullChunk(
+  store: SyncEngine,
+  peer: StoreReader,
+  chunk: readonly DivergentKey[],
+  horizon: string | null,
+  stats: RepairStats,
+): Promise<void> {
+  const compared = new Map(chunk.map((d) => [d.key, d]));
+  const changes = await onSide('peer', 'record fetch', () => peer.fetchChanges(chunk.map((d) => d.key)));
+  const toApply: Change[] = [];
+  let found = 0;
+  for (const change of changes) {
+    const d = compared.get(change.key);
+    if (!d) continue; // not asked for: ignore
+    found++;
+    stats.fetched++;
+    // The peer may have moved on since the drill-down: still fine if it beats the leaf we compared
+    // (the apply re-checks against our current leaf anyway). A tombstone that crossed the horizon
+    // meanwhile is not re-applied.
+    const expired = change.op === 'DEL' && isExpiredTombstone({ hlc: change.hlc, origin: change.origin, hash: '', deleted: true }, horizon);
+    if (expired || !stampWins(change, d.local)) {
+      stats.skipped++;
+      continue;
+    }
+    toApply.push(change);
+  }
+  stats.vanished += chunk.length - found;
+  if (toApply.length === 0) return;
+  stats.submitted += toApply.length;
+  stats.applied += await applyAll(store, toApply, stats.rejected);
+}
+
+/**
+ * Applies a batch; returns how many were applied. A ValidationError means the store changed
+ * nothing, so the batch is retried one change at a time and only the invalid ones are left
+ * out (reported): one bad record on a peer must not block every repair after it.
+ */
+async function applyAll(store: SyncEngine, changes: readonly Change[], rejected: RejectedChange[]): Promise<number> {
+  const count = (outcomes: readonly string[]): number => outcomes.filter((o) => o === 'applied').length;
+  try {
+    return count(await store.applyChanges(changes));
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw applyFailed(err);
+  }
+  let applied = 0;
+  for (const change of changes) {
+    try {
+      applied += count(await store.applyChanges([change]));
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw applyFailed(err);
+      rejected.push({ key: change.key, code: err.code, message: err.message });
+    }
+  }
+  return applied;
+}
+
+function applyFailed(err: unknown): ColdPathError {
+  return new ColdPathError('apply_failed', 'local', `applying repairs failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}

@@ -1,0 +1,38 @@
+/**
+ * What the engine reports about itself (`engine.status()`), in the JSON shape the HTTP
+ * `/status` route and the `status` command show: snake_case, like the configuration.
+ */
+import type { EngineState, RepairResult } from '../observability/metrics.js';
+import type { CircuitState } from '../peer/circuit-breaker.js';
+
+export interface LastRepair {
+  /** ISO-8601 time the cycle ended. */
+  at: string;
+  result: RepairResult;
+  /** Keys fetched from the peer and applied. */
+  items: number;
+  /** Present when result is "failed" or the cycle was skipped. */
+  error?: string;
+}
+
+export interface PeerStatus {
+  peer_id: string;
+  connected: boolean;
+  circuit: CircuitState;
+  /** Last stream entry id applied from this peer ("0-0" before the first). */
+  cursor: string;
+  lag_ms: number;
+  lag_events: number;
+  catching_up: boolean;
+  /** Why the hot path is not reading, if it is not. */
+  paused: 'backpressure' | 'circuit_open' | null;
+  batch_size: number;
+  last_error: string | null;
+  last_repair: LastRepair | null;
+}
+
+export interface EngineStatus {
+  node_id: string;
+  state: EngineState;
+  peers: PeerStatus[];
+}

@@ -1,0 +1,158 @@
+/**
+ * Everything the engine runs for one peer: its connections, circuit breaker, hot-path
+ * tailer and health pinger, wired to the engine's metrics. Created when the peer joins
+ * the configuration (or the engine starts), stopped and dropped when it leaves.
+ */
+import type { PeerConfig, ReplicationConfig } from '../config/types.js';
+import type { CursorStore } from '../cursor/cursor-store.js';
+import type { GapKind } from '../hot-path/gap.js';
+import { StreamTailer, type TailerSettings } from '../hot-path/tailer.js';
+import type { Logger } from '../observability/logger.js';
+import type { EngineMetrics } from '../observability/metrics.js';
+import type { SloMonitor } from '../observability/slo.js';
+import { CircuitBreaker, circuitStateValue } from '../peer/circuit-breaker.js';
+import { HealthPinger } from '../peer/health-pinger.js';
+import type { PeerConnection } from '../peer/peer-connection.js';
+import type { SyncEngine } from '../store/sync-engine.js';
+
+export interface PeerRuntimeDeps {
+  localNodeId: string;
+  store: SyncEngine;
+  cursors: CursorStore;
+  metrics: EngineMetrics;
+  logger: Logger;
+  slo: SloMonitor;
+  connection: PeerConnection;
+  requestRepair: (peerId: string, reason: GapKind) => void;
+  now: () => number;
+}
+
+export function tailerSettingsOf(config: ReplicationConfig): TailerSettings {
+  return {
+    hotPath: config.settings.hot_path,
+    slo: config.settings.slo,
+    maxPayloadBytes: config.store.max_payload_bytes,
+    maxClockSkewMs: config.store.max_clock_skew,
+    memoryPollIntervalMs: config.store.memory_poll_interval,
+  };
+}
+
+/** Fields of a peer whose change needs new connections (a new runtime); the rest apply live. */
+export function peerNeedsReconnect(a: PeerConfig, b: PeerConfig): boolean {
+  return a.redis_url !== b.redis_url || a.redis_prefix !== b.redis_prefix || a.username !== b.username ||
+    a.password !== b.password || JSON.stringify(a.tls ?? null) !== JSON.stringify(b.tls ?? null) ||
+    a.circuit_failure_threshold !== b.circuit_failure_threshold || a.circuit_reset_timeout_sec !== b.circuit_reset_timeout_sec;
+}
+
+export class PeerRuntime {
+  readonly peerId: string;
+  config: PeerConfig;
+  readonly connection: PeerConnection;
+  readonly breaker: CircuitBreaker;
+  readonly tailer: StreamTailer;
+  readonly pinger: HealthPinger;
+  private hotPathRunning = false;
+  /** Set once stopped: late connection or circuit events must not re-create this peer's metric series. */
+  private stopped = false;
+
+  constructor(peer: PeerConfig, engineConfig: ReplicationConfig, d: PeerRuntimeDeps) {
+    this.peerId = peer.node_id;
+    this.config = peer;
+    this.connection = d.connection;
+    const { metrics, logger } = d;
+    const peerId = this.peerId;
+
+    this.breaker = new CircuitBreaker({
+      failureThreshold: peer.circuit_failure_threshold,
+      resetTimeoutMs: peer.circuit_reset_timeout_sec * 1000,
+      now: d.now,
+    });
+    metrics.peerCircuitState.labels(peerId).set(0);
+    this.breaker.onChange((to, from) => {
+      if (this.stopped) return;
+      metrics.peerCircuitState.labels(peerId).set(circuitStateValue(to));
+      const log = to === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger);
+      log({ peer_id: peerId, from, to }, `peer circuit ${to}`);
+    });
+
+    metrics.peerConnected.labels(peerId).set(0);
+    let everConnected = false;
+    this.connection.onStateChange((event) => {
+      if (this.stopped) return;
+      if (event.type === 'connected') {
+        metrics.peerConnected.labels(peerId).set(1);
+        if (everConnected) {
+          metrics.peerReconnects.labels(peerId).inc();
+          logger.info({ peer_id: peerId }, 'peer reconnected');
+        } else logger.info({ peer_id: peerId }, 'peer connected');
+        everConnected = true;
+      } else if (event.type === 'disconnected') {
+        metrics.peerConnected.labels(peerId).set(0);
+        logger.warn({ peer_id: peerId }, 'peer disconnected; reconnecting');
+      }
+    });
+
+    this.tailer = new StreamTailer({
+      peerId,
+      localNodeId: d.localNodeId,
+      connection: this.connection,
+      store: d.store,
+      cursors: d.cursors,
+      breaker: this.breaker,
+      metrics,
+      logger,
+      slo: d.slo,
+      requestRepair: d.requestRepair,
+      now: d.now,
+    }, tailerSettingsOf(engineConfig));
+
+    let sloLimit = engineConfig.settings.slo.max_peer_op_latency_ms;
+    this.pinger = new HealthPinger({
+      peerId,
+      connection: this.connection,
+      breaker: this.breaker,
+      metrics,
+      logger,
+      slo: d.slo,
+      lastActivityAt: () => this.tailer.status().lastEventAt,
+      maxPeerOpLatencyMs: () => sloLimit,
+      now: d.now,
+    }, engineConfig.settings.peer_health);
+    this.applyLiveSettings = (config: ReplicationConfig): void => {
+      sloLimit = config.settings.slo.max_peer_op_latency_ms;
+      this.tailer.updateSettings(tailerSettingsOf(config));
+      this.pinger.updateSettings(config.settings.peer_health);
+    };
+  }
+
+  /** Applies settings that need no reconnection (hot path, SLO, health, store limits). */
+  readonly applyLiveSettings: (config: ReplicationConfig) => void;
+
+  start(hotPathEnabled: boolean): void {
+    this.pinger.start();
+    this.setHotPath(hotPathEnabled);
+  }
+
+  /** Turns the tailer on or off (settings.hot_path.enabled, live). */
+  setHotPath(enabled: boolean): Promise<void> {
+    if (enabled && !this.hotPathRunning) {
+      this.hotPathRunning = true;
+      this.tailer.start();
+    } else if (!enabled && this.hotPathRunning) {
+      this.hotPathRunning = false;
+      return this.tailer.stop();
+    }
+    return Promise.resolve();
+  }
+
+  get hotPathEnabled(): boolean {
+    return this.hotPathRunning;
+  }
+
+  /** Stops reading (the batch in flight finishes and its cursor is saved), then closes the connections. */
+  async stop(): Promise<void> {
+    await Promise.all([this.setHotPath(false), this.pinger.stop()]);
+    this.stopped = true;
+    await this.connection.close();
+  }
+}
