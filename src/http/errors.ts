@@ -1,0 +1,40 @@
+/**
+ * Errors → HTTP replies. Handlers throw typed errors (`HttpError`, the store's
+ * `ValidationError`); this is the one table that turns them into a status and a JSON body
+ * `{error, detail}`. Anything else is unexpected: the caller logs it and answers 500.
+ */
+import { ReplicationError, ValidationError } from '../errors.js';
+import { jsonReply, type Reply } from './reply.js';
+
+/** A refusal with a definite HTTP status (404, 405, 401, 413, 503…). */
+export class HttpError extends ReplicationError {
+  readonly status: number;
+  readonly detail: string;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, code: string, detail: string, headers: Record<string, string> = {}) {
+    super(code, detail);
+    this.status = status;
+    this.detail = detail;
+    this.headers = headers;
+  }
+}
+
+/** Validation codes that are not a plain 400. */
+const VALIDATION_STATUS: Readonly<Record<string, number>> = {
+  payload_too_large: 413,
+};
+
+export function errorReply(status: number, code: string, detail: string, headers: Record<string, string> = {}): Reply {
+  return jsonReply(status, { error: code, detail }, headers);
+}
+
+/** The reply for an expected error; null for an unexpected one (a bug or an outage: 500). */
+export function expectedErrorReply(err: unknown): Reply | null {
+  if (err instanceof HttpError) return errorReply(err.status, err.code, err.detail, err.headers);
+  // The message names the field and the problem ("key: must not be empty"); it never holds a stack.
+  if (err instanceof ValidationError) return errorReply(VALIDATION_STATUS[err.code] ?? 400, err.code, err.message);
+  return null;
+}
+
+export const INTERNAL_ERROR_REPLY: Reply = jsonReply(500, { error: 'internal', detail: 'unexpected error; see the node log' });

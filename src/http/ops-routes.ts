@@ -1,0 +1,59 @@
+/** Operational routes: liveness, readiness, metrics, status. Open even when a token is set. */
+import { HttpError } from './errors.js';
+import { jsonReply, type Reply } from './reply.js';
+import type { RequestContext } from './types.js';
+
+export function health(): Promise<Reply> {
+  return Promise.resolve(jsonReply(200, { status: 'ok' }));
+}
+
+/** Ready = the engine is running and the local store answers, within a short timeout. */
+export async function ready(ctx: RequestContext): Promise<Reply> {
+  const { state } = ctx.deps.engine.status();
+  if (state !== 'running') return notReady(`engine is ${state}`);
+  try {
+    await withTimeout(ctx.deps.store.ping(), ctx.settings.storeTimeoutMs, 'ping');
+  } catch (err) {
+    return notReady(`local store did not answer: ${messageOf(err)}`);
+  }
+  return jsonReply(200, { status: 'ready' });
+}
+
+export async function metrics(ctx: RequestContext): Promise<Reply> {
+  const { metrics: m } = ctx.deps;
+  return { status: 200, headers: { 'Content-Type': m.contentType }, body: await m.text() };
+}
+
+export async function status(ctx: RequestContext): Promise<Reply> {
+  const { store, engine } = ctx.deps;
+  const engineStatus = engine.status();
+  let root: string;
+  let keys: number;
+  try {
+    [root, keys] = await withTimeout(Promise.all([store.merkleRoot(), store.keyCount()]), ctx.settings.storeTimeoutMs, 'status');
+  } catch (err) {
+    throw new HttpError(503, 'store_unavailable', `local store did not answer: ${messageOf(err)}`);
+  }
+  return jsonReply(200, { node_id: engineStatus.node_id, state: engineStatus.state, merkle_root: root, keys, peers: engineStatus.peers });
+}
+
+function notReady(detail: string): Reply {
+  return jsonReply(503, { error: 'not_ready', detail });
+}
+
+/** Rejects after `ms`; the late outcome of `promise` is still observed (race subscribes to it). */
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,103 @@
+/** The node's HTTP listener (`node:http`, no framework): start, per-request error boundary, close. */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { parseListenAddress, type ListenAddress } from '../config/listen-address.js';
+import { ValidationError } from '../errors.js';
+import { expectedErrorReply, INTERNAL_ERROR_REPLY } from './errors.js';
+import { writeReply, type Reply } from './reply.js';
+import { dispatch } from './router.js';
+import type { HttpServerDeps, HttpSettings } from './types.js';
+
+export const DEFAULT_STORE_TIMEOUT_MS = 2000;
+/** In-flight requests get this long after close() before their connections are cut. */
+const CLOSE_GRACE_MS = 5000;
+
+export interface HttpServerOptions {
+  /** `host:port`, see parseListenAddress; port 0 picks a free port. */
+  listen: string;
+  /** When set, `/v1/*` requires `Authorization: Bearer <apiToken>`. */
+  apiToken?: string;
+  /** Timeout of the store calls behind `/ready` and `/status`. Default 2000. */
+  storeTimeoutMs?: number;
+}
+
+export interface HttpServerHandle {
+  /** e.g. `http://127.0.0.1:8790` (IPv6 hosts in brackets). */
+  readonly url: string;
+  readonly port: number;
+  /** Applies a reloaded `http.api_token` (undefined: no auth) to the following requests. */
+  setApiToken(token: string | undefined): void;
+  /** Stops accepting, lets in-flight requests finish (bounded), resolves when closed. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(deps: HttpServerDeps, options: HttpServerOptions): Promise<HttpServerHandle> {
+  const address = parseListenAddress(options.listen);
+  if (address === undefined) throw new ValidationError('invalid_listen', 'listen', `"${options.listen}" is not host:port`);
+  const settings: HttpSettings = {
+    apiToken: checkedToken(options.apiToken),
+    storeTimeoutMs: options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS,
+  };
+  const server = http.createServer((req, res) => {
+    handle(req, res, deps, settings).catch((err: unknown) => {
+      // Only reachable if writing the reply itself failed: drop the connection, keep the process.
+      deps.logger.error({ err }, 'HTTP reply failed');
+      res.destroy();
+    });
+  });
+  server.on('error', (err) => deps.logger.error({ err }, 'HTTP server error'));
+  const port = await listen(server, address);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${port}`,
+    port,
+    setApiToken(token) {
+      settings.apiToken = checkedToken(token);
+    },
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
+        server.close((err) => {
+          clearTimeout(force);
+          if (err) reject(err);
+          else resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/** One request: never throws for anything a handler does; unexpected errors become a logged 500. */
+async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServerDeps, settings: HttpSettings): Promise<void> {
+  const started = performance.now();
+  let reply: Reply;
+  try {
+    reply = await dispatch({ req, deps, settings });
+  } catch (err) {
+    const expected = expectedErrorReply(err);
+    // Logged without headers: the Authorization header must never reach a log.
+    if (expected === null) deps.logger.error({ err, method: req.method, url: req.url }, 'HTTP request failed');
+    reply = expected ?? INTERNAL_ERROR_REPLY;
+  }
+  writeReply(req, res, reply);
+  deps.logger.debug({ method: req.method, url: req.url, status: reply.status, ms: Math.round(performance.now() - started) }, 'HTTP request');
+}
+
+function listen(server: http.Server, address: ListenAddress): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      const bound = server.address();
+      resolve(typeof bound === 'object' && bound !== null ? bound.port : address.port);
+    });
+  });
+}
+
+function checkedToken(token: string | undefined): string | undefined {
+  // An empty token would "protect" the API with no secret at all: refuse it loudly.
+  if (token === '') throw new ValidationError('invalid_api_token', 'apiToken', 'must not be empty');
+  return token;
+}
