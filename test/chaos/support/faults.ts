@@ -1,0 +1,507 @@
+// The seeded fault schedule and the runner that plays it against a cluster.
+//
+// A schedule is a list of faults, each starting at a time offset: link faults (cut, black hole, latency,
+// partitions) hold for a window and are then healed; node faults (Redis restarted with or without its data,
+// daemon kill -9 with its cursor file deleted or corrupted, poison stream entries, stream trimming past the
+// readers' cursors, memory pressure) act once or for a window. Every generated schedule contains every kind at
+// least once, so even a single seed exercises them all.
+//
+// Node-level actions take one global lock: the data-loss rule (see `wipe`) must look at a mesh where no other
+// node is being wiped or restarted at the same moment.
+import { createHash } from 'node:crypto';
+import { encodeCdcEntry } from '../../../src/cdc/codec.js';
+import { ZSTD_MAGIC } from '../../../src/cdc/compression.js';
+import { formatHlc } from '../../../src/model/hlc.js';
+import { streamedZeroFrame } from '../../support/zstd-frames.js';
+import { waitFor } from '../../support/wait.js';
+import type { Cluster, ClusterNode } from './cluster.js';
+import { compareStamps, type Oracle } from './oracle.js';
+import { Rng } from './rng.js';
+import type { Workload } from './workload.js';
+
+export const POISON_KINDS = ['bad_zstd', 'bad_hash', 'missing_data', 'missing_key', 'unknown_op', 'bad_meta', 'bad_stamp', 'zstd_bomb', 'bad_key'] as const;
+export type PoisonKind = (typeof POISON_KINDS)[number];
+
+export type Fault =
+  | { kind: 'link-cut'; reader: number; owner: number; durationMs: number }
+  | { kind: 'link-blackhole'; reader: number; owner: number; durationMs: number }
+  | { kind: 'link-slow'; reader: number; owner: number; latencyMs: number; durationMs: number }
+  | { kind: 'partition'; groups: number[][]; mode: 'refuse' | 'blackhole'; durationMs: number }
+  | { kind: 'redis-restart'; node: number; how: 'sigterm' | 'sigkill' }
+  | { kind: 'redis-wipe'; node: number }
+  | { kind: 'daemon-kill'; node: number; cursor: 'keep' | 'delete' | 'garbage'; downMs: number; garbageSeed: number }
+  | { kind: 'poison'; node: number; entries: PoisonKind[] }
+  | { kind: 'stream-trim'; node: number; durationMs: number }
+  | { kind: 'memory-pressure'; node: number; durationMs: number };
+
+export type FaultKind = Fault['kind'];
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'link-cut', 'link-blackhole', 'link-slow', 'partition', 'redis-restart', 'redis-wipe', 'daemon-kill', 'poison', 'stream-trim', 'memory-pressure',
+];
+
+export interface ScheduledFault {
+  atMs: number;
+  fault: Fault;
+}
+
+export interface ScheduleOptions {
+  nodes: number;
+  /** Faults start within [1 s, durationMs - their window]. */
+  durationMs: number;
+  /** Random faults on top of one of each kind. */
+  extra: number;
+}
+
+function faultOf(kind: FaultKind, rng: Rng, n: number): Fault {
+  const node = rng.int(0, n - 1);
+  const window = (): number => rng.int(2000, 8000);
+  const link = (): { reader: number; owner: number } => {
+    const reader = rng.int(0, n - 1);
+    const owner = (reader + rng.int(1, n - 1)) % n;
+    return { reader, owner };
+  };
+  switch (kind) {
+    case 'link-cut':
+      return { kind, ...link(), durationMs: window() };
+    case 'link-blackhole':
+      return { kind, ...link(), durationMs: window() };
+    case 'link-slow':
+      return { kind, ...link(), latencyMs: rng.int(50, 400), durationMs: window() };
+    case 'partition': {
+      const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+      const cut = rng.int(1, n - 1);
+      return { kind, groups: [order.slice(0, cut).sort((x, y) => x - y), order.slice(cut).sort((x, y) => x - y)], mode: rng.chance(0.5) ? 'refuse' : 'blackhole', durationMs: window() };
+    }
+    case 'redis-restart':
+      return { kind, node, how: rng.pick(['sigterm', 'sigkill'] as const) };
+    case 'redis-wipe':
+      return { kind, node };
+    case 'daemon-kill':
+      return { kind, node, cursor: rng.pick(['keep', 'delete', 'garbage'] as const), downMs: rng.int(0, 2500), garbageSeed: rng.u32() };
+    case 'poison':
+      return { kind, node, entries: rng.shuffle(POISON_KINDS).slice(0, rng.int(3, POISON_KINDS.length)) };
+    case 'stream-trim':
+      return { kind, node, durationMs: window() };
+    case 'memory-pressure':
+      return { kind, node, durationMs: window() };
+  }
+}
+
+function windowOf(f: Fault): number {
+  switch (f.kind) {
+    case 'daemon-kill':
+      return f.downMs + 3000;
+    case 'redis-restart':
+    case 'redis-wipe':
+    case 'poison':
+      return 2000;
+    default:
+      return f.durationMs;
+  }
+}
+
+/** Variants every schedule contains at least once, on top of one fault of each kind. */
+const REQUIRED_VARIANTS: ((f: Fault) => Fault | null)[] = [
+  (f) => (f.kind === 'daemon-kill' ? { ...f, cursor: 'garbage' } : null),
+  (f) => (f.kind === 'daemon-kill' ? { ...f, cursor: 'delete' } : null),
+  (f) => (f.kind === 'redis-restart' ? { ...f, how: 'sigkill' } : null),
+  (f) => (f.kind === 'redis-restart' ? { ...f, how: 'sigterm' } : null),
+  (f) => (f.kind === 'poison' ? { ...f, entries: [...POISON_KINDS] } : null),
+];
+const REQUIRED_KINDS: FaultKind[] = ['daemon-kill', 'daemon-kill', 'redis-restart', 'redis-restart', 'poison'];
+
+export function generateSchedule(rng: Rng, options: ScheduleOptions): ScheduledFault[] {
+  const kinds = rng.shuffle([...FAULT_KINDS.filter((k) => !REQUIRED_KINDS.includes(k)), ...REQUIRED_KINDS, ...Array.from({ length: options.extra }, () => rng.pick(FAULT_KINDS))]);
+  const required = [...REQUIRED_VARIANTS];
+  const out = kinds.map((kind) => {
+    let fault = faultOf(kind, rng, options.nodes);
+    const i = required.findIndex((variant) => variant(fault) !== null);
+    if (i >= 0) fault = required.splice(i, 1)[0]!(fault)!;
+    const latest = Math.max(1000, options.durationMs - windowOf(fault));
+    return { atMs: rng.int(1000, latest), fault };
+  });
+  // The mesh is split while the workload still runs at the end, and the split lasts past it: the check
+  // starts from diverged nodes, so "time to converge after healing" measures a real repair.
+  const final = faultOf('partition', rng, options.nodes);
+  if (final.kind === 'partition') final.durationMs = 60_000;
+  out.push({ atMs: Math.max(1000, options.durationMs - rng.int(4000, 8000)), fault: final });
+  return out.sort((a, b) => a.atMs - b.atMs);
+}
+
+export function describeFault(f: Fault): string {
+  const id = (i: number): string => `node-${i}`;
+  const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+  switch (f.kind) {
+    case 'link-cut':
+      return `cut link ${id(f.reader)}←${id(f.owner)} (refuse + reset) for ${secs(f.durationMs)}`;
+    case 'link-blackhole':
+      return `black-hole link ${id(f.reader)}←${id(f.owner)} for ${secs(f.durationMs)}`;
+    case 'link-slow':
+      return `slow link ${id(f.reader)}←${id(f.owner)} by ${f.latencyMs}ms for ${secs(f.durationMs)}`;
+    case 'partition':
+      return `partition {${f.groups[0]!.map(id).join(',')}} | {${f.groups[1]!.map(id).join(',')}} (${f.mode}) for ${secs(f.durationMs)}`;
+    case 'redis-restart':
+      return `restart ${id(f.node)}'s Redis keeping its data (${f.how === 'sigkill' ? 'kill -9, AOF fsync always' : 'SIGTERM'})`;
+    case 'redis-wipe':
+      return `restart ${id(f.node)}'s Redis EMPTY (data loss)`;
+    case 'daemon-kill':
+      return `kill -9 ${id(f.node)}'s daemon, cursor file: ${f.cursor}, down ${secs(f.downMs)}`;
+    case 'poison':
+      return `XADD poison entries into ${id(f.node)}'s stream: ${f.entries.join(', ')}`;
+    case 'stream-trim':
+      return `cut every link reading ${id(f.node)} for ${secs(f.durationMs)} and XTRIM its stream to 0 in the middle`;
+    case 'memory-pressure':
+      return `${id(f.node)}'s Redis near maxmemory for ${secs(f.durationMs)}`;
+  }
+}
+
+export function formatSchedule(schedule: readonly ScheduledFault[]): string {
+  return schedule.map((s) => `  t+${(s.atMs / 1000).toFixed(1).padStart(5)}s  ${describeFault(s.fault)}`).join('\n');
+}
+
+/** What the runner did and saw, for the report. */
+export interface FaultLog {
+  timeline: string[];
+  poisonEntries: number;
+  /** (entry, reader) pairs: how many readers logged the rejection of each poison entry, of how many possible. */
+  poisonRejections: number;
+  poisonDeliveries: number;
+  wipes: number;
+  /** Longest wait for the data-loss rule before a wipe. */
+  maxWipeWaitMs: number;
+  errors: string[];
+}
+
+interface LinkEffect {
+  mode?: 'refuse' | 'blackhole';
+  latencyMs?: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A sleep that `healAll` ends early. */
+class Heal {
+  private healed = false;
+  private readonly waiters = new Set<() => void>();
+
+  get done(): boolean {
+    return this.healed;
+  }
+
+  sleep(ms: number): Promise<void> {
+    if (this.healed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.waiters.add(wake);
+    });
+  }
+
+  now(): void {
+    this.healed = true;
+    for (const wake of [...this.waiters]) wake();
+  }
+}
+
+export class FaultRunner {
+  readonly log: FaultLog = { timeline: [], poisonEntries: 0, poisonRejections: 0, poisonDeliveries: 0, wipes: 0, maxWipeWaitMs: 0, errors: [] };
+  private readonly effects = new Map<string, Set<LinkEffect>>();
+  private nodeLock: Promise<unknown> = Promise.resolve();
+  private started = 0;
+  private poisonCounter = 0;
+  private readonly heal = new Heal();
+  private playing: Promise<void> = Promise.resolve();
+  private readonly background: Promise<void>[] = [];
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly workload: Workload,
+    private readonly oracle: Oracle,
+  ) {}
+
+  /**
+   * Plays the schedule; resolves when every fault has been applied and healed again — by its own window or
+   * by `healAll`, which ends every window still open. Faults not started by then are skipped.
+   */
+  run(schedule: readonly ScheduledFault[]): Promise<void> {
+    this.playing = this.play(schedule);
+    return this.playing;
+  }
+
+  private async play(schedule: readonly ScheduledFault[]): Promise<void> {
+    this.started = Date.now();
+    await Promise.all(
+      schedule.map(async ({ atMs, fault }) => {
+        await this.heal.sleep(Math.max(0, this.started + atMs - Date.now()));
+        if (this.heal.done) return;
+        try {
+          await this.apply(fault);
+        } catch (err) {
+          const message = `${describeFault(fault)}: ${err instanceof Error ? err.message : String(err)}`;
+          this.log.errors.push(message);
+          this.note(`FAILED ${message}`);
+        }
+      }),
+    );
+  }
+
+  private note(line: string): void {
+    this.log.timeline.push(`  t+${((Date.now() - this.started) / 1000).toFixed(1).padStart(5)}s  ${line}`);
+  }
+
+  private withNodeLock<T>(action: () => Promise<T>): Promise<T> {
+    const run = this.nodeLock.then(action);
+    this.nodeLock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async apply(f: Fault): Promise<void> {
+    const nodes = this.cluster.nodes;
+    switch (f.kind) {
+      case 'link-cut':
+        return this.linkWindow([[f.reader, f.owner]], { mode: 'refuse' }, f.durationMs, describeFault(f));
+      case 'link-blackhole':
+        return this.linkWindow([[f.reader, f.owner]], { mode: 'blackhole' }, f.durationMs, describeFault(f));
+      case 'link-slow':
+        return this.linkWindow([[f.reader, f.owner]], { latencyMs: f.latencyMs }, f.durationMs, describeFault(f));
+      case 'partition': {
+        const [a, b] = f.groups as [number[], number[]];
+        const links: [number, number][] = [];
+        for (const x of a) for (const y of b) links.push([x, y], [y, x]);
+        return this.linkWindow(links, { mode: f.mode }, f.durationMs, describeFault(f));
+      }
+      case 'redis-restart':
+        return this.withNodeLock(async () => {
+          this.note(describeFault(f));
+          const server = nodes[f.node]!.server;
+          // Writes in flight while the Redis goes away.
+          const fired = this.workload.fire(f.node, 6);
+          await sleep(2);
+          if (f.how === 'sigkill') await server.kill();
+          await server.restart({ keepData: true });
+          await fired;
+          this.note(`node-${f.node}'s Redis is back`);
+        });
+      case 'redis-wipe':
+        return this.withNodeLock(() => this.wipe(nodes[f.node]!));
+      case 'daemon-kill':
+        return this.withNodeLock(async () => {
+          const node = nodes[f.node]!;
+          this.note(describeFault(f));
+          // Killed with requests in flight (their outcome becomes unknown); the gate closes right after.
+          const fired = this.workload.fire(f.node, 6);
+          await sleep(2);
+          const killed = node.killDaemon();
+          this.workload.close(node.index);
+          await killed;
+          await fired;
+          const g = new Rng(f.garbageSeed);
+          // At least one page: SQLite takes a file shorter than its header for a new, empty database.
+          const garbage = Buffer.from(Array.from({ length: g.int(512, 8192) }, () => g.int(0, 255)));
+          if (f.cursor !== 'keep') this.cluster.damageCursorFile(node, f.cursor, garbage);
+          await sleep(f.downMs);
+          await node.startDaemon();
+          this.workload.openGate(node.index);
+          this.note(`node-${f.node}'s daemon restarted`);
+        });
+      case 'poison':
+        return this.poison(f);
+      case 'stream-trim': {
+        const readers = nodes.filter((n) => n.index !== f.node).map((n) => [n.index, f.node] as [number, number]);
+        const node = nodes[f.node]!;
+        const trim = (async () => {
+          await this.heal.sleep(f.durationMs / 2);
+          if (this.heal.done) return;
+          const removed = await node.redis.xtrim(node.keys.stream, 'MAXLEN', 0);
+          this.note(`XTRIM node-${f.node}'s stream: ${removed} entries removed past its readers' cursors`);
+        })();
+        await Promise.all([this.linkWindow(readers, { mode: 'refuse' }, f.durationMs, describeFault(f)), trim]);
+        return;
+      }
+      case 'memory-pressure': {
+        const node = nodes[f.node]!;
+        const info = await node.redis.info('memory');
+        const used = Number(/used_memory:(\d+)/.exec(info)?.[1]);
+        // used/maxmemory ≈ 0.87: above the chaos configs' memory_threshold (0.8), below maxmemory itself.
+        const max = Math.ceil(used / 0.87);
+        await node.redis.config('SET', 'maxmemory', String(max));
+        this.note(`${describeFault(f)} (used ${used}, maxmemory ${max})`);
+        await this.heal.sleep(f.durationMs);
+        await node.redis.config('SET', 'maxmemory', '0');
+        this.note(`node-${f.node}'s maxmemory lifted`);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Poison entries go in while every link reading the node passes (so the readers meet them before the capped
+   * stream moves on); then the runner waits, bounded, for every reader to log their rejection. A reader may
+   * still miss some legitimately (a link cut or the stream trimmed meanwhile): counted, not failed. Accepting
+   * one would put a poison/ key in the store, which the oracle refuses.
+   */
+  private async poison(f: Extract<Fault, { kind: 'poison' }>): Promise<void> {
+    const node = this.cluster.nodes[f.node]!;
+    const readers = this.cluster.nodes.filter((n) => n !== node);
+    const linkPasses = (r: ClusterNode): boolean => ![...(this.effects.get(`${r.index}<${node.index}`) ?? [])].some((e) => e.mode !== undefined);
+    // …and every reader that can reach it is connected and caught up (at ~100 entries/s a stream capped near 50
+    // entries holds a second or two: a reader still reconnecting would find the poison trimmed away).
+    const readersReady = async (): Promise<boolean> => {
+      const reachable = readers.filter(linkPasses);
+      if (reachable.length === 0) return false;
+      for (const r of reachable) {
+        if (!r.daemon) return false;
+        const status = (await r.status()) as { peers: { peer_id: string; connected: boolean; circuit: string; catching_up: boolean; lag_events: number }[] };
+        const p = status.peers.find((x) => x.peer_id === node.id);
+        if (!p || !p.connected || p.circuit !== 'closed' || p.catching_up || p.lag_events > 20) return false;
+      }
+      return true;
+    };
+    await waitFor(async () => this.heal.done || (await readersReady()), { what: 'readers of the poisoned node ready', timeoutMs: 20_000, intervalMs: 100 }).catch(() => undefined);
+    this.note(describeFault(f));
+    const ids: string[] = [];
+    for (const kind of f.entries) {
+      const id = await node.redis.xadd(node.keys.stream, '*', ...this.poisonFields(kind, node));
+      if (id) ids.push(id);
+    }
+    this.log.poisonEntries += ids.length;
+    const rejectedBy = (reader: ClusterNode): number => {
+      const seen = new Set(reader.allLogs().filter((l) => l.msg.startsWith('rejected CDC entry') && l.peer_id === node.id).map((l) => String(l.entry_id)));
+      return ids.filter((id) => seen.has(id)).length;
+    };
+    // Counted in the background: the schedule (and healing) does not wait for it.
+    this.background.push((async () => {
+      await waitFor(() => readers.every((r) => rejectedBy(r) === ids.length), { what: 'poison rejected by every reader', timeoutMs: 15_000, intervalMs: 200 }).catch(() => undefined);
+      const rejected = readers.reduce((sum, r) => sum + rejectedBy(r), 0);
+      this.log.poisonRejections += rejected;
+      this.log.poisonDeliveries += ids.length * readers.length;
+      this.note(`poison in node-${f.node}'s stream: ${rejected} of ${ids.length * readers.length} (entry, reader) pairs rejected and logged`);
+    })());
+  }
+
+  /** Waits for the background bookkeeping (poison rejection counts). */
+  async settle(): Promise<void> {
+    await Promise.all(this.background);
+  }
+
+  /**
+   * The data-loss rule: a Redis is wiped only once every acknowledged write would survive it. With the node's
+   * gate closed and its requests settled, wait until for every key some OTHER node holds a stamp at least as
+   * great as the greatest acknowledged one (the write itself or something that beats it); then wipe.
+   */
+  private async wipe(node: ClusterNode): Promise<void> {
+    this.note(`${describeFault({ kind: 'redis-wipe', node: node.index })}: waiting until its acknowledged writes are on another node`);
+    const t0 = Date.now();
+    this.workload.close(node.index);
+    await this.workload.drain(node.index);
+    const others = this.cluster.nodes.filter((n) => n !== node);
+    await waitFor(async () => {
+      const highWater = this.oracle.ackedHighWater();
+      const keys = [...highWater.keys()];
+      const states = await Promise.all(others.map((n) => n.stamps(keys)));
+      return keys.every((k) => states.some((s) => {
+        const st = s.get(k);
+        return st !== undefined && compareStamps(st, highWater.get(k)!) >= 0;
+      }));
+    }, { what: `node-${node.index}'s acknowledged writes replicated before the wipe`, timeoutMs: 90_000, intervalMs: 200 });
+    this.log.maxWipeWaitMs = Math.max(this.log.maxWipeWaitMs, Date.now() - t0);
+    await node.server.restart({ keepData: false });
+    this.log.wipes++;
+    this.workload.openGate(node.index);
+    this.note(`node-${node.index}'s Redis is back, empty (waited ${Date.now() - t0} ms for replication first)`);
+  }
+
+  private async linkWindow(links: [number, number][], effect: LinkEffect, durationMs: number, what: string): Promise<void> {
+    this.note(what);
+    const mine: LinkEffect[] = links.map(() => ({ ...effect }));
+    links.forEach(([r, o], i) => this.addEffect(r, o, mine[i]!));
+    await this.heal.sleep(durationMs);
+    links.forEach(([r, o], i) => this.removeEffect(r, o, mine[i]!));
+    this.note(`healed: ${what}`);
+  }
+
+  private addEffect(reader: number, owner: number, effect: LinkEffect): void {
+    const key = `${reader}<${owner}`;
+    let set = this.effects.get(key);
+    if (!set) this.effects.set(key, (set = new Set()));
+    set.add(effect);
+    this.recompute(reader, owner);
+  }
+
+  private removeEffect(reader: number, owner: number, effect: LinkEffect): void {
+    this.effects.get(`${reader}<${owner}`)?.delete(effect);
+    this.recompute(reader, owner);
+  }
+
+  /** Overlapping faults on one link: the most severe mode and the largest latency win. */
+  private recompute(reader: number, owner: number): void {
+    const proxy = this.cluster.link(reader, owner);
+    const active = [...(this.effects.get(`${reader}<${owner}`) ?? [])];
+    const mode = active.some((e) => e.mode === 'refuse') ? 'refuse' : active.some((e) => e.mode === 'blackhole') ? 'blackhole' : 'pass';
+    const latency = Math.max(0, ...active.map((e) => e.latencyMs ?? 0));
+    const before = proxy.mode;
+    proxy.setMode(mode);
+    proxy.setLatency(latency);
+    // A cut resets what is open; refusing only new connections would leave the old ones working.
+    if (mode === 'refuse' && before !== 'refuse') proxy.cutConnections();
+  }
+
+  /**
+   * Everything back to normal: every open window ends (links pass, no latency, no memory cap), node actions
+   * in progress finish (a killed daemon is restarted, a wipe completes), then every link is reset to pass.
+   */
+  async healAll(): Promise<void> {
+    this.note('healing everything');
+    this.heal.now();
+    await this.playing;
+    this.effects.clear();
+    for (const { proxy } of this.cluster.allLinks()) {
+      proxy.setMode('pass');
+      proxy.setLatency(0);
+    }
+    await this.nodeLock;
+    await Promise.all(this.cluster.nodes.map((n) => n.redis.config('SET', 'maxmemory', '0')));
+  }
+
+  private poisonFields(kind: PoisonKind, node: ClusterNode): (string | Buffer)[] {
+    const n = ++this.poisonCounter;
+    const key = `poison/${node.id}/${n}/${kind}`;
+    const now = Date.now();
+    const content = Buffer.from(JSON.stringify({ poison: kind, n }));
+    const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+    const valid = encodeCdcEntry({
+      op: 'PUT', key, content, hash: sha(content), contentType: 'json', version: 1, updatedAt: now, hlc: formatHlc(now, 0), origin: node.id,
+    });
+    const meta = valid[9]!;
+    switch (kind) {
+      case 'bad_zstd': {
+        const data = Buffer.concat([ZSTD_MAGIC, Buffer.from('definitely not a zstd frame body')]);
+        return ['op', 'PUT', 'key', key, 'hash', sha(data), 'data', data, 'meta', meta];
+      }
+      case 'bad_hash':
+        return ['op', 'PUT', 'key', key, 'hash', sha(Buffer.from('something else')), 'data', content, 'meta', meta];
+      case 'missing_data':
+        return ['op', 'PUT', 'key', key, 'hash', sha(content), 'meta', meta];
+      case 'missing_key':
+        return ['op', 'PUT', 'hash', sha(content), 'data', content, 'meta', meta];
+      case 'unknown_op':
+        return ['op', 'PATCH', 'key', key, 'hash', sha(content), 'data', content, 'meta', meta];
+      case 'bad_meta':
+        return ['op', 'PUT', 'key', key, 'hash', sha(content), 'data', content, 'meta', '{"content_type":"json","version":'];
+      case 'bad_stamp':
+        return ['op', 'PUT', 'key', key, 'hash', sha(content), 'data', content, 'meta',
+          JSON.stringify({ content_type: 'json', version: 1, updated_at: now, hlc: formatHlc(now, 0) })];
+      case 'zstd_bomb': {
+        // 2 MiB of zeros in a few hundred bytes; the chaos configs allow 1 MiB.
+        const data = streamedZeroFrame(2 * 1024 * 1024);
+        return ['op', 'PUT', 'key', key, 'hash', sha(Buffer.alloc(2 * 1024 * 1024)), 'data', data, 'meta', meta];
+      }
+      case 'bad_key':
+        return ['op', 'PUT', 'key', Buffer.from([0x70, 0xff, 0xfe, 0x2f]), 'hash', sha(content), 'data', content, 'meta', meta];
+    }
+  }
+}

@@ -1,0 +1,106 @@
+// What one chaos run did, read from the oracle, the workload, the fault runner and the daemons' JSON logs:
+// the figures docs/reliability.md reports.
+import type { Cluster } from './cluster.js';
+import type { FaultRunner } from './faults.js';
+import type { ListedRecord, Oracle } from './oracle.js';
+import type { Workload } from './workload.js';
+
+export interface RunStats {
+  seed: number;
+  nodes: number;
+  chaosMs: number;
+  convergeMs: number;
+  records: number;
+  keys: number;
+  sent: number;
+  ackedPuts: number;
+  ackedDeletes: number;
+  unknown: number;
+  refused: number;
+  bursts: number;
+  faults: number;
+  wipes: number;
+  maxWipeWaitMs: number;
+  poisonEntries: number;
+  poisonRejections: number;
+  poisonDeliveries: number;
+  /** Log counts: rejected entries by reason, gaps by kind, and the rest. */
+  rejected: Record<string, number>;
+  gaps: Record<string, number>;
+  cursorFilesRecovered: number;
+  backpressurePauses: number;
+  repairs: number;
+  repairedItems: number;
+  circuitOpens: number;
+  summary: string;
+}
+
+export function collectRunStats(input: {
+  seed: number;
+  profile: { nodes: number };
+  cluster: Cluster;
+  oracle: Oracle;
+  workload: Workload;
+  runner: FaultRunner;
+  records: readonly ListedRecord[];
+  convergeMs: number;
+  chaosMs: number;
+  faults: number;
+}): RunStats {
+  const { cluster, oracle, workload, runner } = input;
+  const rejected: Record<string, number> = {};
+  const gaps: Record<string, number> = {};
+  let cursorFilesRecovered = 0;
+  let backpressurePauses = 0;
+  let repairs = 0;
+  let repairedItems = 0;
+  let circuitOpens = 0;
+  for (const node of cluster.nodes) {
+    for (const line of node.allLogs()) {
+      const msg = line.msg;
+      if (msg.startsWith('rejected CDC entry')) rejected[String(line.reason)] = (rejected[String(line.reason)] ?? 0) + 1;
+      else if (msg.startsWith('gap:')) gaps[String(line.kind)] = (gaps[String(line.kind)] ?? 0) + 1;
+      else if (msg.startsWith('cursor file is corrupt')) cursorFilesRecovered++;
+      else if (msg.startsWith('backpressure:')) backpressurePauses++;
+      else if (msg.startsWith('cold path: repaired')) {
+        repairs++;
+        repairedItems += Number(line.applied ?? 0);
+      } else if (msg === 'peer circuit open') circuitOpens++;
+    }
+  }
+  const stats: Omit<RunStats, 'summary'> = {
+    seed: input.seed,
+    nodes: input.profile.nodes,
+    chaosMs: input.chaosMs,
+    convergeMs: input.convergeMs,
+    records: input.records.length,
+    keys: oracle.keys().length,
+    sent: workload.stats.sent,
+    ackedPuts: oracle.ackedPuts,
+    ackedDeletes: oracle.ackedDeletes,
+    unknown: oracle.unknownCount,
+    refused: oracle.refused,
+    bursts: workload.stats.bursts,
+    faults: input.faults,
+    wipes: runner.log.wipes,
+    maxWipeWaitMs: runner.log.maxWipeWaitMs,
+    poisonEntries: runner.log.poisonEntries,
+    poisonRejections: runner.log.poisonRejections,
+    poisonDeliveries: runner.log.poisonDeliveries,
+    rejected,
+    gaps,
+    cursorFilesRecovered,
+    backpressurePauses,
+    repairs,
+    repairedItems,
+    circuitOpens,
+  };
+  const fmt = (r: Record<string, number>): string => Object.entries(r).map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
+  const summary =
+    `${stats.nodes} nodes, ${stats.sent} requests (${oracle.summary()}, ${stats.bursts} hot-key bursts); ` +
+    `${stats.faults} faults; converged ${(stats.convergeMs / 1000).toFixed(1)}s after healing to ${stats.records} records; ` +
+    `poison entries: ${stats.poisonEntries}, rejected ${stats.poisonRejections}/${stats.poisonDeliveries} (entry, reader) pairs, by reason: ${fmt(rejected)}; gaps: ${fmt(gaps)}; cold-path repairs: ${repairs} (${repairedItems} items); ` +
+    `cursor files recovered: ${cursorFilesRecovered}; backpressure pauses: ${backpressurePauses}; circuit opens: ${circuitOpens}; ` +
+    `wipes: ${stats.wipes} (longest replication wait ${stats.maxWipeWaitMs} ms)`;
+  return { ...stats, summary };
+}
