@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { LeafStamp } from '../store/sync-engine.js';
 
 /** Recorded in the store; the cold path refuses a peer whose marker differs. */
-export const TREE_FORMAT = 'tictac/v1;sha1-xor;branches=256;buckets=256';
+export const TREE_FORMAT = 'tictac/v2;sha1-xor;branches=256;buckets=256';
 export const DIGEST_HEX_LENGTH = 40;
 export const ZERO_DIGEST = '0'.repeat(DIGEST_HEX_LENGTH);
 
@@ -26,6 +26,11 @@ export function branchOfBucket(bucket: string): string {
 
 /** Every branch id, in order: '00' … 'ff'. */
 export const ALL_BRANCHES: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** The 256 bucket ids of a branch, in order. */
+export function bucketsOfBranch(branch: string): string[] {
+  return ALL_BRANCHES.map((suffix) => `${branch}${suffix}`);
+}
 
 /** Leaf digest = SHA-1 over an unambiguous encoding of (key, hlc, origin, content hash, tombstone flag). */
 export function leafDigest(key: string, leaf: LeafStamp): string {

@@ -10,7 +10,7 @@
  *   P m:keys         sorted set (lex) of live keys: scan and key count
  *   P m:tombs        sorted set of tombstoned keys scored by their HLC milliseconds (GC)
  *   P t:br           hash: branch id → branch digest
- *   P t:bk:<branch>  hash: bucket id → bucket digest
+ *   P t:bk           hash: bucket id → bucket digest (all 65,536 buckets)
  *   P t:lf:<bucket>  hash: key → leaf stamp
  * User keys only ever appear after `r:` (or as members/fields inside engine keys), so
  * no user key can collide with an engine key.
@@ -22,6 +22,7 @@ export class StoreKeys {
   readonly liveKeys: string;
   readonly tombstones: string;
   readonly branches: string;
+  readonly buckets: string;
 
   constructor(prefix: string) {
     this.prefix = prefix;
@@ -30,14 +31,11 @@ export class StoreKeys {
     this.liveKeys = `${prefix}m:keys`;
     this.tombstones = `${prefix}m:tombs`;
     this.branches = `${prefix}t:br`;
+    this.buckets = `${prefix}t:bk`;
   }
 
   record(key: string): string {
     return `${this.prefix}r:${key}`;
-  }
-
-  buckets(branch: string): string {
-    return `${this.prefix}t:bk:${branch}`;
   }
 
   leaves(bucket: string): string {

@@ -8,7 +8,7 @@ import type { Change, ContentType } from '../model/change.js';
 import { isHlc } from '../model/hlc.js';
 import { StoreKeys, META_FIELDS, RECORD_FIELDS as F } from './keys.js';
 import type { LeafStamp, StoreReader, StoredRecord } from './sync-engine.js';
-import { ZERO_DIGEST } from '../merkle/tree-shape.js';
+import { ZERO_DIGEST, bucketsOfBranch } from '../merkle/tree-shape.js';
 
 type RawHash = Record<string, Buffer>;
 
@@ -39,8 +39,16 @@ export class RedisStoreReader implements StoreReader {
   }
 
   async bucketDigests(branches: readonly string[]): Promise<Map<string, Map<string, string>>> {
-    const replies = await this.pipelined(branches.map((b) => ['hgetall', this.keys.buckets(b)]));
-    return new Map(branches.map((b, i) => [b, new Map(Object.entries(replies[i] as Record<string, string>))]));
+    // All buckets live in one hash; a branch's are the 256 fields named after it.
+    const names = branches.map((b) => bucketsOfBranch(b));
+    const replies = await this.pipelined(names.map((fields) => ['hmget', this.keys.buckets, ...fields]));
+    return new Map(branches.map((b, i) => {
+      const digests = new Map<string, string>();
+      (replies[i] as (string | null)[]).forEach((d, j) => {
+        if (d !== null) digests.set(names[i]![j]!, d);
+      });
+      return [b, digests];
+    }));
   }
 
   async bucketLeaves(buckets: readonly string[]): Promise<Map<string, Map<string, LeafStamp>>> {
@@ -74,7 +82,7 @@ export class RedisStoreReader implements StoreReader {
     });
   }
 
-  private async pipelined(commands: [string, string][]): Promise<unknown[]> {
+  private async pipelined(commands: [string, ...string[]][]): Promise<unknown[]> {
     if (commands.length === 0) return [];
     const replies = (await this.call(() => this.redis.pipeline(commands).exec())) ?? [];
     return replies.map(([err, value]) => {
