@@ -209,7 +209,8 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-function freeLoopbackPort(): Promise<number> {
+/** A loopback port free at the moment of asking (the test harness uses it too). */
+export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);

@@ -3,7 +3,7 @@
  * cold path) only ever talks to a local store through `SyncEngine`, and reads a peer's
  * tree through `StoreReader`; `RedisStore` / `RedisStoreReader` implement them.
  */
-import type { Change, ContentType } from '../model/change.js';
+import type { Change, ContentType, PutChange } from '../model/change.js';
 import type { Stamp } from '../model/stamp.js';
 
 export type ApplyOutcome = 'applied' | 'stale' | 'duplicate';
@@ -75,15 +75,8 @@ export interface DeleteResult extends Stamp {
   key: string;
 }
 
-export interface StoredRecord extends Stamp {
-  key: string;
-  content: Buffer;
-  hash: string;
-  contentType: ContentType;
-  version: number;
-  updatedAt: number;
-  traceParent?: string;
-}
+/** A live record as the store returns it: a PUT without its op and wire bytes. */
+export type StoredRecord = Omit<PutChange, 'op' | 'wireData'>;
 
 export interface ScanPage {
   items: StoredRecord[];

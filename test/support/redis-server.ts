@@ -3,9 +3,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, appendFileSync, constants as fsConstants, readdirSync, readFileSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freeLoopbackPort } from '../../src/demo/redis-launcher.js';
 import { getTlsCerts } from './tls-certs.js';
 
 export interface RedisServerOptions {
@@ -133,7 +133,7 @@ class ManagedRedis implements RedisServer {
   async launchOnFreePort(): Promise<void> {
     // A free port can be taken between probing and redis binding it: retry with a fresh one.
     for (let attempt = 1; ; attempt++) {
-      this.boundPort = await freePort();
+      this.boundPort = await freeLoopbackPort();
       try {
         await this.launch();
         return;
@@ -307,17 +307,6 @@ async function tlsSetup(): Promise<TlsSetup> {
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function notInstalledError(): Error {
   return new Error('redis-server is not on PATH; integration tests need it: apt-get install redis-server');

@@ -8,6 +8,8 @@
 //
 // Every PUT carries unique content, so a record's hash names the exact request that wrote it.
 
+// The oracle keeps its own copy of the (hlc, origin) order on purpose: a bug in src/model/stamp.ts must not
+// be able to hide itself by being shared with the check.
 export interface Stamp {
   hlc: string;
   origin: string;
