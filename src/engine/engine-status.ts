@@ -29,6 +29,19 @@ export interface PeerStatus {
   batch_size: number;
   last_error: string | null;
   last_repair: LastRepair | null;
+  /** Hot-path counts since this peer's tailer started (the metrics have them by reason). */
+  counters: PeerCounters;
+}
+
+export interface PeerCounters {
+  events_read: number;
+  events_applied: number;
+  /** Read but not applied, harmlessly: own-origin echoes, collapsed repeats, stale, duplicate. */
+  events_deduped: number;
+  /** Bad entries, logged with their id and reason and skipped. */
+  events_rejected: number;
+  batches: number;
+  gaps: number;
 }
 
 export interface EngineStatus {

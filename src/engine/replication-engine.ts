@@ -198,6 +198,14 @@ export class ReplicationEngine {
         batch_size: t.batchSize,
         last_error: t.lastError,
         last_repair: this.coldPath.lastRepair(p.peerId),
+        counters: {
+          events_read: t.counters.eventsRead,
+          events_applied: t.counters.eventsApplied,
+          events_deduped: t.counters.eventsDeduped,
+          events_rejected: t.counters.eventsRejected,
+          batches: t.counters.batches,
+          gaps: t.counters.gaps,
+        },
       };
     });
     return { node_id: this.config.local_node_id, state: this.currentState, peers };

@@ -57,6 +57,19 @@ export interface TailerStatus {
   lastError: string | null;
   /** When entries last arrived from the peer (ms); null before the first. Idle peers get health pings. */
   lastEventAt: number | null;
+  /** Since this tailer started (the metrics carry the same counts, labelled by reason). */
+  counters: TailerCounters;
+}
+
+export interface TailerCounters {
+  eventsRead: number;
+  eventsApplied: number;
+  /** Own-origin, collapsed repeats, stale and duplicate: read but not applied, harmlessly. */
+  eventsDeduped: number;
+  /** Bad entries: logged with their id and reason, skipped. */
+  eventsRejected: number;
+  batches: number;
+  gaps: number;
 }
 
 const STREAM_INFO_INTERVAL_MS = 1000;
@@ -98,6 +111,7 @@ export class StreamTailer {
   private paused: TailerStatus['paused'] = null;
   private lastError: string | null = null;
   private lastEventAt: number | null = null;
+  private readonly counters: TailerCounters = { eventsRead: 0, eventsApplied: 0, eventsDeduped: 0, eventsRejected: 0, batches: 0, gaps: 0 };
   private ahead: ReadAhead | null = null;
 
   constructor(deps: TailerDeps, settings: TailerSettings) {
@@ -148,6 +162,7 @@ export class StreamTailer {
       paused: this.paused,
       lastError: this.lastError,
       lastEventAt: this.lastEventAt,
+      counters: { ...this.counters },
     };
   }
 
@@ -261,6 +276,9 @@ export class StreamTailer {
   private async applyBatch(raw: readonly RawStreamEntry[], batch: PreparedBatch): Promise<void> {
     const { peerId, metrics, logger, store } = this.d;
     metrics.eventsRead.labels(peerId).inc(raw.length);
+    this.counters.eventsRead += raw.length;
+    this.counters.eventsRejected += batch.rejected.length;
+    this.counters.eventsDeduped += batch.ownOrigin + batch.collapsed;
     for (const r of batch.rejected) {
       metrics.eventsRejected.labels(peerId, r.reason).inc();
       logger.warn({ peer_id: peerId, entry_id: r.id, reason: r.reason }, `rejected CDC entry: ${r.message}`);
@@ -289,6 +307,7 @@ export class StreamTailer {
       spans.end(outcomes);
       const flushMs = this.now() - t0;
       metrics.batchFlushes.labels(peerId).inc();
+      this.counters.batches++;
       metrics.batchFlushDuration.labels(peerId).observe(flushMs / 1000);
       this.d.slo.check(peerId, 'batch_flush_latency', flushMs, this.settings.slo.max_batch_flush_latency_ms, 'ms');
       const now = this.now();
@@ -301,6 +320,8 @@ export class StreamTailer {
         } else metrics.eventsDeduped.labels(peerId, o).inc();
       });
       metrics.eventsApplied.labels(peerId).inc(applied);
+      this.counters.eventsApplied += applied;
+      this.counters.eventsDeduped += outcomes.length - applied;
     }
 
     this.retry.reset();
@@ -330,6 +351,7 @@ export class StreamTailer {
       if (signal !== this.lastGapSignal) {
         this.lastGapSignal = signal;
         metrics.streamGaps.labels(peerId, gap).inc();
+        this.counters.gaps++;
         logger.warn({ peer_id: peerId, kind: gap, cursor: this.cursor, last_id: info?.lastGeneratedId, max_deleted_id: info?.maxDeletedId },
           gap === 'trimmed' ? 'gap: the peer trimmed entries we had not read; requesting a cold-path repair'
             : 'gap: the peer stream is behind our cursor (peer data loss?); reading it from the start and requesting a cold-path repair');

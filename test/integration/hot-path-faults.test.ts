@@ -102,6 +102,13 @@ describe('hot path: poison entries', () => {
     expect(await rejected('missing_field')).toBe(1);
     expect(await rejected('unknown_op')).toBe(1);
     expect(await rejected('too_large')).toBe(1);
+    // /status tells the same story per peer: 7 entries read, the 2 good ones applied, the 5 bad ones rejected.
+    // (awaited: the store holds good/2 a moment before the tailer has counted its batch)
+    const counters = await waitFor(() => {
+      const c = node1.engine.status().peers.find((p) => p.peer_id === 'node-0')?.counters;
+      return c && c.events_applied + c.events_rejected >= 7 ? c : null;
+    }, { what: 'node-1 counting the batch' });
+    expect(counters).toMatchObject({ events_read: 7, events_applied: 2, events_rejected: 5, events_deduped: 0 });
     expect(node1.engine.state).toBe('running');
   });
 });

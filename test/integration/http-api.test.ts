@@ -26,6 +26,7 @@ const engineStatus: EngineStatus = {
   peers: [{
     peer_id: 'paris', connected: true, circuit: 'closed', cursor: '1-0', lag_ms: 12, lag_events: 3, catching_up: false,
     paused: null, batch_size: 100, last_error: null, last_repair: { at: '2025-01-01T00:00:00.000Z', result: 'in_sync', items: 0 },
+    counters: { events_read: 10, events_applied: 8, events_deduped: 1, events_rejected: 1, batches: 2, gaps: 0 },
   }],
 };
 const engine = { status: (): EngineStatus => engineStatus };
