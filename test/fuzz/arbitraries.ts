@@ -223,9 +223,27 @@ function pathsIn(node: unknown, at: Path = []): Path[] {
   return [at];
 }
 
+/**
+ * A deep copy that keeps what the fuzzer plants on purpose: null prototypes, `__proto__` as an own key,
+ * Buffers and Dates. Planted values are copied because plantedValue's constants (`[]`, `{}`, …) are single
+ * instances shared by every case: mutating them in place once filled `[]` with itself across cases, a cycle
+ * that overflowed the stack (the long fuzz run found it).
+ */
+function cloneValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(cloneValue);
+  if (Buffer.isBuffer(value)) return Buffer.from(value);
+  if (value instanceof Date) return new Date(value.getTime());
+  if (value !== null && typeof value === 'object') {
+    const copy: Record<string, unknown> = Object.getPrototypeOf(value) === null ? Object.create(null) : {};
+    for (const [k, v] of Object.entries(value)) Object.defineProperty(copy, k, { value: cloneValue(v), enumerable: true, writable: true, configurable: true });
+    return copy;
+  }
+  return value;
+}
+
 /** Applies tree mutations to a deep copy (own properties defined, never assigned: `__proto__` stays a key). */
 export function mutateTree(tree: unknown, mutations: readonly TreeMutation[]): unknown {
-  let root: unknown = structuredClone(tree);
+  let root: unknown = cloneValue(tree);
   const define = (obj: object, k: string | number, value: unknown): void => {
     Object.defineProperty(obj, k, { value, enumerable: true, writable: true, configurable: true });
   };
@@ -237,8 +255,8 @@ export function mutateTree(tree: unknown, mutations: readonly TreeMutation[]): u
     const target = path.length === 0 ? root : parent![last!];
     switch (m.kind) {
       case 'set':
-        if (parent === null) root = m.value;
-        else define(parent, last!, m.value);
+        if (parent === null) root = cloneValue(m.value);
+        else define(parent, last!, cloneValue(m.value));
         break;
       case 'delete':
         if (parent !== null) {
@@ -247,8 +265,8 @@ export function mutateTree(tree: unknown, mutations: readonly TreeMutation[]): u
         }
         break;
       case 'add':
-        if (target !== null && typeof target === 'object' && !Array.isArray(target)) define(target, m.key, m.value);
-        else if (Array.isArray(target)) target.push(m.value);
+        if (target !== null && typeof target === 'object' && !Array.isArray(target)) define(target, m.key, cloneValue(m.value));
+        else if (Array.isArray(target)) target.push(cloneValue(m.value));
         break;
       case 'wrap':
         if (parent === null) root = [root];
