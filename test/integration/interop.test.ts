@@ -1,6 +1,6 @@
 // The decoder against entries in the Rust sync-engine's exact format (DESIGN §4), written to
 // and read back from a real redis-server, so the bytes are what XREAD really returns.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
@@ -25,9 +25,16 @@ interface InteropCase {
   };
 }
 
-const fixture = JSON.parse(
-  readFileSync(new URL('../../../shared/interop/sync-engine-cdc.json', import.meta.url), 'utf8'),
-) as { cases: InteropCase[] };
+// The cases are vendored (test/fixtures/interop/, copied from the project's shared/interop/) so that a
+// clone of this repository runs them on its own. Where the shared copy sits beside the repository, as in
+// the project's CI, the vendored one must still equal it: a changed vector fails here until re-copied.
+const VENDORED = new URL('../fixtures/interop/sync-engine-cdc.json', import.meta.url);
+const SHARED = new URL('../../../shared/interop/sync-engine-cdc.json', import.meta.url);
+const fixtureText = readFileSync(VENDORED, 'utf8');
+const fixture = JSON.parse(fixtureText) as { cases: InteropCase[] };
+if (existsSync(SHARED) && readFileSync(SHARED, 'utf8') !== fixtureText) {
+  throw new Error(`test/fixtures/interop/sync-engine-cdc.json differs from ${SHARED.pathname}: copy the shared vectors again`);
+}
 const PEER = 'rust-peer';
 
 let server: RedisServer;
