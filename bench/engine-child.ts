@@ -26,6 +26,13 @@ const send = (m: ChildMessage): void => {
   process.send?.(m);
 };
 
+/** Sends and resolves once the message is written to the IPC channel (before a disconnect:
+ * a large message, like B2's lag samples, is otherwise cut off by it). */
+const sendFlushed = (m: ChildMessage): Promise<void> => new Promise((resolve, reject) => {
+  if (!process.send) return resolve();
+  process.send(m, undefined, undefined, (err: Error | null) => (err ? reject(err) : resolve()));
+});
+
 let engine: ReplicationEngine | null = null;
 let store: RedisStore | null = null;
 let cursors: CursorStore | null = null;
@@ -144,7 +151,7 @@ async function stop(): Promise<void> {
   sample();
   cursors?.close();
   await store?.close();
-  send({
+  await sendFlushed({
     type: 'stopped',
     maxRssKb: process.resourceUsage().maxRSS,
     sampledPeakRssKb: Math.round(sampledPeak / 1024),
