@@ -49,7 +49,7 @@ export type ChildMessage =
   | { type: 'reached'; elapsedMs: number }
   | {
     type: 'stopped';
-    /** Peak RSS of the process over its whole life (getrusage ru_maxrss), KiB. */
+    /** Peak RSS of the process over its whole life (VmHWM; see peakRssKb in engine-child.ts), KiB. */
     maxRssKb: number;
     /** Peak RSS seen by 50 ms sampling while the engine ran, KiB (a cross-check of maxRssKb). */
     sampledPeakRssKb: number;
