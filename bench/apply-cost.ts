@@ -16,17 +16,10 @@ import { RedisStore } from '../src/store/redis-store.js';
 import { LuaScript, scripts } from '../src/store/commands/index.js';
 import { startRedis, stopAllRedis } from '../test/support/redis-server.js';
 import { workload } from './cdc-events.js';
-import { fmt, machine, median } from './support.js';
+import { fmt, intArg, machine, median, scriptTime } from './support.js';
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} needs a positive integer`);
-  return v;
-};
-const EVENTS = arg('events', 200_000);
-const ROUNDS = arg('rounds', 3);
+const EVENTS = intArg('events', 200_000);
+const ROUNDS = intArg('rounds', 3);
 const BATCH = 1_000;
 
 const RECORD_HSET = "redis.call('HSET', k_record(p, key), 'c', content, 'h', hash, 't', ctype, 'v', version, 'u', updated,\n    's', hlc, 'o', origin, 'p', tp, 'd', deleted)";
@@ -69,9 +62,7 @@ async function measure(source: string): Promise<number> {
       await store.applyChanges(chunk.map((w) => w.change));
       n += chunk.length;
     }
-    let us = 0;
-    for (const m of (await admin.info('commandstats')).matchAll(/^cmdstat_(?:evalsha|eval):calls=\d+,usec=(\d+)/gm)) us += Number(m[1]);
-    return us / n;
+    return (await scriptTime(admin)) / n;
   } finally {
     await store.close();
     admin.disconnect();

@@ -26,7 +26,7 @@ import { startRedis, type RedisServer } from '../test/support/redis-server.js';
 import { preloadStream, workload, type PreloadResult } from './cdc-events.js';
 import { EngineHost } from './engine-host.js';
 import { row, type RunOptions, type Section } from './report.js';
-import { fmt } from './support.js';
+import { fmt, scriptTime } from './support.js';
 
 const PEER = 'bench-a';
 const LOCAL = 'bench-b';
@@ -94,12 +94,6 @@ async function engineRun(peer: RedisServer, load: PreloadResult, o: RunOptions, 
   }
 }
 
-/** Microseconds the local Redis spent in scripts (EVALSHA + EVAL) since it started. */
-async function scriptTime(redis: Redis): Promise<number> {
-  let us = 0;
-  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_(?:evalsha|eval):calls=\d+,usec=(\d+)/gm)) us += Number(m[1]);
-  return us;
-}
 
 /** Reads with the stream's own field layout: `key` and `data` values by name. */
 function keyAndData(fields: Buffer[]): [Buffer, Buffer] | null {

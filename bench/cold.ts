@@ -13,18 +13,10 @@ import { RedisStore } from '../src/store/redis-store.js';
 import { RedisStoreReader } from '../src/store/store-reader.js';
 import { compareWithPeer, repairWithPeer, type RepairAttempt } from '../src/cold-path/index.js';
 import type { Change } from '../src/model/change.js';
-import { fmt, machine, printFigures, summarize, type Figure } from './support.js';
+import { fmt, intArg, machine, printFigures, summarize, type Figure } from './support.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isSafeInteger(v) || v < 1) throw new Error(`--${name} needs a positive integer`);
-  return v;
-}
-
-const KEYS = arg('keys', 1_000_000);
-const DIVERGENT = Math.min(arg('divergent', 1_000), KEYS);
+const KEYS = intArg('keys', 1_000_000);
+const DIVERGENT = Math.min(intArg('divergent', 1_000), KEYS);
 const LOAD_BATCH = 2_000;
 const LOAD_CONCURRENCY = 4;
 const IN_SYNC_RUNS = 21;

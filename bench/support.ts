@@ -1,6 +1,7 @@
 /** Shared bench plumbing: medians with spread, machine facts, result records. */
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
+import type { Redis } from 'ioredis';
 
 export interface Figure {
   name: string;
@@ -66,4 +67,20 @@ export function markdownTable(cases: string[], rows: { name: string; figures: Fi
     lines.push(`| ${name} | ${figures.map(cell).join(' | ')} | ${ratio} |`);
   }
   return lines.join('\n');
+}
+
+/** `--name N` from the command line: a positive integer, or `fallback` when absent. */
+export function intArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isSafeInteger(v) || v < 1) throw new Error(`--${name} needs a positive integer`);
+  return v;
+}
+
+/** Microseconds a redis-server spent in scripts (EVALSHA + EVAL) since it started or RESETSTAT. */
+export async function scriptTime(redis: Redis): Promise<number> {
+  let us = 0;
+  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_(?:evalsha|eval):calls=\d+,usec=(\d+)/gm)) us += Number(m[1]);
+  return us;
 }
