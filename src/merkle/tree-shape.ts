@@ -8,16 +8,17 @@
  * store/commands/lib.lua computes the same things inside Redis; the property tests
  * check that the root Redis keeps equals `rootOf` over the same leaves.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { LeafStamp } from '../store/sync-engine.js';
 
 /** Recorded in the store; the cold path refuses a peer whose marker differs. */
-export const TREE_FORMAT = 'tictac/v2;sha1-xor;branches=256;buckets=256';
-export const DIGEST_HEX_LENGTH = 40;
+export const TREE_FORMAT = 'tictac/v3;sha1-xor;branches=256;buckets=256';
+export const DIGEST_BYTES = 20;
+export const DIGEST_HEX_LENGTH = 2 * DIGEST_BYTES;
 export const ZERO_DIGEST = '0'.repeat(DIGEST_HEX_LENGTH);
 
 export function bucketOf(key: string): string {
-  return createHash('sha1').update(key, 'utf8').digest('hex').slice(0, 4);
+  return hash('sha1', key, 'hex').slice(0, 4);
 }
 
 export function branchOfBucket(bucket: string): string {
@@ -33,14 +34,15 @@ export function bucketsOfBranch(branch: string): string[] {
 }
 
 /** Leaf digest = SHA-1 over an unambiguous encoding of (key, hlc, origin, content hash, tombstone flag). */
+export function leafDigestBytes(key: string, leaf: LeafStamp): Buffer {
+  // The key's length in bytes first: no two (key, stamp) pairs encode alike. Every other field
+  // is ASCII (validated), so one UTF-8 string is the same bytes as concatenating them.
+  const text = `${Buffer.byteLength(key, 'utf8')}:${key}|${leaf.hlc}|${leaf.origin}|${leaf.hash}|${leaf.deleted ? '1' : '0'}`;
+  return hash('sha1', text, 'buffer');
+}
+
 export function leafDigest(key: string, leaf: LeafStamp): string {
-  const keyBytes = Buffer.from(key, 'utf8');
-  const text = Buffer.concat([
-    Buffer.from(`${keyBytes.length}:`),
-    keyBytes,
-    Buffer.from(`|${leaf.hlc}|${leaf.origin}|${leaf.hash}|${leaf.deleted ? '1' : '0'}`),
-  ]);
-  return createHash('sha1').update(text).digest('hex');
+  return leafDigestBytes(key, leaf).toString('hex');
 }
 
 export function xorDigests(a: string, b: string): string {

@@ -9,9 +9,8 @@
  *   P m:meta         hash: clock (last HLC), tree format marker, root digest
  *   P m:keys         sorted set (lex) of live keys: scan and key count
  *   P m:tombs        sorted set of tombstoned keys scored by their HLC milliseconds (GC)
- *   P t:br           hash: branch id → branch digest
- *   P t:bk           hash: bucket id → bucket digest (all 65,536 buckets)
- *   P t:lf:<bucket>  hash: key → leaf stamp
+ *   P t:br           hash: branch id → branch digest (40 hex digits)
+ *   P t:lf:<bucket>  hash: key → leaf (digest + stamp), and field "" → the bucket's digest
  * User keys only ever appear after `r:` (or as members/fields inside engine keys), so
  * no user key can collide with an engine key.
  */
@@ -22,7 +21,6 @@ export class StoreKeys {
   readonly liveKeys: string;
   readonly tombstones: string;
   readonly branches: string;
-  readonly buckets: string;
 
   constructor(prefix: string) {
     this.prefix = prefix;
@@ -31,7 +29,6 @@ export class StoreKeys {
     this.liveKeys = `${prefix}m:keys`;
     this.tombstones = `${prefix}m:tombs`;
     this.branches = `${prefix}t:br`;
-    this.buckets = `${prefix}t:bk`;
   }
 
   record(key: string): string {
@@ -42,6 +39,9 @@ export class StoreKeys {
     return `${this.prefix}t:lf:${bucket}`;
   }
 }
+
+/** The field of a leaves hash that holds the bucket's digest (20 bytes); no user key is empty. */
+export const BUCKET_DIGEST_FIELD = '';
 
 /** Fields of the `m:meta` hash. */
 export const META_FIELDS = { clock: 'hlc', format: 'format', root: 'root', incarnation: 'incarnation' } as const;

@@ -13,7 +13,7 @@ import { assertNodeId } from '../model/node-id.js';
 import { isTraceParent } from '../model/trace-parent.js';
 import { compressForWire } from '../cdc/compression.js';
 import { sha256Hex } from '../cdc/content-hash.js';
-import { TREE_FORMAT } from '../merkle/tree-shape.js';
+import { TREE_FORMAT, bucketOf, leafDigestBytes } from '../merkle/tree-shape.js';
 import { createRedisClient, type RedisEndpoint } from '../redis/connect.js';
 import { scripts } from './commands/index.js';
 import { META_FIELDS, RECORD_FIELDS } from './keys.js';
@@ -278,20 +278,21 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     // so JavaScript's string order is their byte order.
     let maxHlc = '';
     for (const c of changes) if (c.hlc > maxHlc) maxHlc = c.hlc;
-    // Per change: a header packing the short fields (none can contain a space), the key, the
-    // content and the bytes to re-emit. Few arguments per change keep both the client's
-    // framing and Redis's parsing cheap.
+    // Per change: a header (the new leaf's digest and the key's bucket, computed here on the less
+    // busy core, then the short fields: none can contain a space), the key, the content and the
+    // bytes to re-emit. Few arguments per change keep both the client's framing and Redis's
+    // parsing cheap.
     const args: (string | number | Buffer)[] = [this.keys.prefix, this.emitReplicated ? '1' : '0', this.cdcMaxlen, changes.length, maxHlc];
     for (const c of changes) {
+      const deleted = c.op === 'DEL';
+      const digest = leafDigestBytes(c.key, { hlc: c.hlc, origin: c.origin, hash: deleted ? '' : c.hash, deleted });
       if (c.op === 'PUT') {
         // '' when the wire bytes are the content itself (not compressed): the script emits the content.
         const wire = this.emitReplicated ? (c.wireData ?? compressForWire(c.content)) : '';
-        args.push(
-          `PUT ${c.hlc} ${c.origin} ${c.hash} ${c.contentType} ${c.version} ${c.updatedAt} ${c.traceParent ?? ''}`,
-          c.key, c.content, wire === c.content ? '' : wire,
-        );
+        const fields = `${bucketOf(c.key)} PUT ${c.hlc} ${c.origin} ${c.hash} ${c.contentType} ${c.version} ${c.updatedAt} ${c.traceParent ?? ''}`;
+        args.push(head(digest, fields), c.key, c.content, wire === c.content ? '' : wire);
       } else {
-        args.push(`DEL ${c.hlc} ${c.origin}   0 ${c.updatedAt} `, c.key, '', '');
+        args.push(head(digest, `${bucketOf(c.key)} DEL ${c.hlc} ${c.origin}   0 ${c.updatedAt} `), c.key, '', '');
       }
     }
     return args;
@@ -335,6 +336,14 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
       throw new ValidationError('payload_too_large', 'content', `is ${bytes} bytes; the limit is ${this.maxPayloadBytes}`);
     }
   }
+}
+
+/** apply.lua's per-change header: the leaf digest's 20 bytes, then ASCII fields. */
+function head(digest: Buffer, fields: string): Buffer {
+  const out = Buffer.allocUnsafe(digest.length + fields.length);
+  digest.copy(out, 0);
+  out.write(fields, digest.length, 'latin1');
+  return out;
 }
 
 function checkedThreshold(threshold: number): number {

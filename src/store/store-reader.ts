@@ -4,11 +4,13 @@
  * is one pipeline: one round trip per drill-down level.
  */
 import type { Redis } from 'ioredis';
+import { ReplicationError } from '../errors.js';
 import type { Change, ContentType } from '../model/change.js';
 import { isHlc } from '../model/hlc.js';
 import { StoreKeys, META_FIELDS, RECORD_FIELDS as F } from './keys.js';
 import type { LeafStamp, StoreReader, StoredRecord } from './sync-engine.js';
-import { ZERO_DIGEST, bucketsOfBranch } from '../merkle/tree-shape.js';
+import { DIGEST_BYTES, ZERO_DIGEST, bucketsOfBranch } from '../merkle/tree-shape.js';
+import { BUCKET_DIGEST_FIELD } from './keys.js';
 
 type RawHash = Record<string, Buffer>;
 
@@ -39,24 +41,32 @@ export class RedisStoreReader implements StoreReader {
   }
 
   async bucketDigests(branches: readonly string[]): Promise<Map<string, Map<string, string>>> {
-    // All buckets live in one hash; a branch's are the 256 fields named after it.
+    // A bucket's digest lives in its leaves hash: one HGET per bucket, all in one pipeline.
+    const pipeline = this.redis.pipeline();
     const names = branches.map((b) => bucketsOfBranch(b));
-    const replies = await this.pipelined(names.map((fields) => ['hmget', this.keys.buckets, ...fields]));
+    for (const bucket of names.flat()) pipeline.hgetBuffer(this.keys.leaves(bucket), BUCKET_DIGEST_FIELD);
+    const replies = await this.exec(pipeline);
+    let at = 0;
     return new Map(branches.map((b, i) => {
       const digests = new Map<string, string>();
-      (replies[i] as (string | null)[]).forEach((d, j) => {
-        if (d !== null) digests.set(names[i]![j]!, d);
-      });
+      for (const bucket of names[i]!) {
+        const d = replies[at++] as Buffer | null;
+        if (d !== null) digests.set(bucket, digestHex(d, bucket));
+      }
       return [b, digests];
     }));
   }
 
   async bucketLeaves(buckets: readonly string[]): Promise<Map<string, Map<string, LeafStamp>>> {
-    const replies = await this.pipelined(buckets.map((b) => ['hgetall', this.keys.leaves(b)]));
+    const pipeline = this.redis.pipeline();
+    for (const b of buckets) pipeline.hgetallBuffer(this.keys.leaves(b));
+    const replies = await this.exec(pipeline);
     return new Map(
       buckets.map((b, i) => {
         const leaves = new Map<string, LeafStamp>();
-        for (const [key, raw] of Object.entries(replies[i] as Record<string, string>)) leaves.set(key, parseLeaf(raw));
+        for (const [key, raw] of Object.entries(replies[i] as RawHash)) {
+          if (key !== BUCKET_DIGEST_FIELD) leaves.set(key, parseLeaf(raw, key));
+        }
         return [b, leaves];
       }),
     );
@@ -82,9 +92,9 @@ export class RedisStoreReader implements StoreReader {
     });
   }
 
-  private async pipelined(commands: [string, ...string[]][]): Promise<unknown[]> {
-    if (commands.length === 0) return [];
-    const replies = (await this.call(() => this.redis.pipeline(commands).exec())) ?? [];
+  private async exec(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+    if (pipeline.length === 0) return [];
+    const replies = (await this.call(() => pipeline.exec())) ?? [];
     return replies.map(([err, value]) => {
       if (err) throw err;
       return value;
@@ -92,12 +102,26 @@ export class RedisStoreReader implements StoreReader {
   }
 }
 
-export function parseLeaf(raw: string): LeafStamp {
-  const hlc = raw.slice(0, 22);
-  const deleted = raw[23] === '1';
-  const rest = raw.slice(25);
-  const sp = rest.indexOf(' ');
-  return { hlc, deleted, hash: rest.slice(0, sp), origin: rest.slice(sp + 1) };
+/**
+ * A stored leaf: its digest (20 bytes), then "<hlc> <0|1> <hash> <origin>" (docs/wire-format.md).
+ * A value that does not have that shape is reported, not guessed at: a peer's store is input.
+ */
+export function parseLeaf(raw: Buffer, key: string): LeafStamp {
+  const stamp = raw.toString('latin1', DIGEST_BYTES);
+  const sp = stamp.indexOf(' ', 25);
+  const hlc = stamp.slice(0, 22);
+  const deleted = stamp[23];
+  if (sp < 0 || stamp[22] !== ' ' || stamp[24] !== ' ' || (deleted !== '0' && deleted !== '1') || !isHlc(hlc)) {
+    throw new ReplicationError('bad_leaf', `leaf of key ${JSON.stringify(key)} is not in tree format v3`);
+  }
+  return { hlc, deleted: deleted === '1', hash: stamp.slice(25, sp), origin: stamp.slice(sp + 1) };
+}
+
+function digestHex(raw: Buffer, bucket: string): string {
+  if (raw.length !== DIGEST_BYTES) {
+    throw new ReplicationError('bad_leaf', `bucket ${bucket}'s digest is ${raw.length} bytes, not ${DIGEST_BYTES}`);
+  }
+  return raw.toString('hex');
 }
 
 /** A record hash as a change; null for an absent or unreadable record. */

@@ -8,13 +8,12 @@ local dropped = 0
 for _, key in ipairs(keys) do
   local bucket = bucket_of(key)
   local lk = k_leaves(p, bucket)
-  local raw = redis.call('HGET', lk, key)
+  local raw, old_bucket = leaf_and_bucket(lk, key)
   if raw then
-    local hlc, deleted, hash, origin = parse_leaf(raw)
+    local hlc, deleted = parse_leaf(raw)
     if deleted == '1' and tonumber(string.sub(hlc, 1, 16)) <= cutoff then
-      redis.call('HDEL', lk, key)
+      leaf_replace(lk, bucket, key, raw, old_bucket, false)
       redis.call('DEL', k_record(p, key))
-      tree_change(bucket, leaf_digest(key, hlc, origin, hash, deleted))
       dropped = dropped + 1
     end
   end

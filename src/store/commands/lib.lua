@@ -8,14 +8,17 @@ local function k_meta(p) return p .. 'm:meta' end
 local function k_live(p) return p .. 'm:keys' end
 local function k_tombs(p) return p .. 'm:tombs' end
 local function k_branches(p) return p .. 't:br' end
-local function k_buckets(p) return p .. 't:bk' end
 local function k_leaves(p, bucket) return p .. 't:lf:' .. bucket end
 local function k_stream(p) return p .. 'cdc' end
 
--- Digests are 40 hex digits (SHA-1). The tree code XORs them as five 32-bit words: each
--- digest is parsed once and each written node formatted once, instead of a hex-string XOR
--- (10 substrings, 10 tonumber, 5 tohex) at every step.
+-- Digests are SHA-1 (20 bytes). Leaf and bucket digests are stored as the raw 20 bytes and
+-- combined as five 32-bit words with struct.unpack / struct.pack (one C call each); branch and
+-- root digests, written once per script, as 40 hex digits.
 local tonumber, sub, bxor, tohex, unpack = tonumber, string.sub, bit.bxor, bit.tohex, unpack
+local spack, sunpack = struct.pack, struct.unpack
+local WORDS = '>i4i4i4i4i4'
+local DIGEST_BYTES = 20
+local BUCKET_FIELD = '' -- a bucket's digest, in its leaves hash (no user key is empty)
 
 local function words_of(hex)
   return tonumber(sub(hex, 1, 8), 16), tonumber(sub(hex, 9, 16), 16), tonumber(sub(hex, 17, 24), 16),
@@ -27,11 +30,15 @@ local function hex_of(w)
   return tohex(w[1], 8) .. tohex(w[2], 8) .. tohex(w[3], 8) .. tohex(w[4], 8) .. tohex(w[5], 8)
 end
 
+local function bin_of_hex(hex)
+  return spack(WORDS, words_of(hex))
+end
+
 local function is_zero(w)
   return w[1] == 0 and w[2] == 0 and w[3] == 0 and w[4] == 0 and w[5] == 0
 end
 
--- w := w XOR the digest `hex` (or XOR the words of table `o`).
+-- w := w XOR the hex digest `hex` (or XOR the words of table `o`).
 local function xor_into(w, hex)
   local a, b, c, d, e = words_of(hex)
   w[1], w[2], w[3], w[4], w[5] = bxor(w[1], a), bxor(w[2], b), bxor(w[3], c), bxor(w[4], d), bxor(w[5], e)
@@ -63,36 +70,76 @@ local function compare_stamps(h1, o1, h2, o2)
 end
 
 local function bucket_of(key)
-  return string.sub(redis.sha1hex(key), 1, 4)
+  return sub(redis.sha1hex(key), 1, 4)
 end
 
--- Leaf stamp as stored in the leaves hash: "<hlc> <0|1> <hash> <origin>" (hash empty for tombstones).
-local function leaf_value(hlc, deleted, hash, origin)
-  return hlc .. ' ' .. deleted .. ' ' .. hash .. ' ' .. origin
+-- A leaf as stored in its bucket's leaves hash: the leaf digest (20 bytes), then the stamp
+-- "<hlc> <0|1> <hash> <origin>" (hash empty for tombstones). Keeping the digest spares
+-- re-hashing the old stamp when a key is overwritten.
+local function leaf_value(digest, hlc, deleted, hash, origin)
+  return digest .. hlc .. ' ' .. deleted .. ' ' .. hash .. ' ' .. origin
 end
 
+-- The stamp's fields (digest excluded); the hlc is fixed-width (22 bytes).
 local function parse_leaf(raw)
-  local hlc = string.sub(raw, 1, 22)
-  local deleted = string.sub(raw, 24, 24)
-  local rest = string.sub(raw, 26)
+  local hlc = sub(raw, 21, 42)
+  local deleted = sub(raw, 44, 44)
+  local rest = sub(raw, 46)
   local sp = string.find(rest, ' ', 1, true)
-  return hlc, deleted, string.sub(rest, 1, sp - 1), string.sub(rest, sp + 1)
+  return hlc, deleted, sub(rest, 1, sp - 1), sub(rest, sp + 1)
 end
 
--- Must equal leafDigest() in src/merkle/tree-shape.ts.
+-- Must equal leafDigest() in src/merkle/tree-shape.ts (there as hex, here as 20 bytes).
 local function leaf_digest(key, hlc, origin, hash, deleted)
-  return redis.sha1hex(#key .. ':' .. key .. '|' .. hlc .. '|' .. origin .. '|' .. hash .. '|' .. deleted)
+  return bin_of_hex(redis.sha1hex(#key .. ':' .. key .. '|' .. hlc .. '|' .. origin .. '|' .. hash .. '|' .. deleted))
 end
 
--- Tree deltas accumulate per bucket during a script (five words each) and are written once
--- at the end: one HMGET and one HSET on the buckets hash, one of each on the branches hash,
--- one for the root. (Per bucket and per branch HGET + HSET, as this once did, was a third of a
--- batch apply's time; one bucket hash per branch, as it did next, still cost two calls per
--- touched branch on hashes large enough to be slow listpacks: ~6 µs per applied change.)
-local pending = {}
-local function tree_change(bucket, digest)
-  local w = pending[bucket]
-  if w then xor_into(w, digest) else pending[bucket] = { words_of(digest) } end
+-- Branch deltas accumulate during a script (five words per touched branch) and are written once
+-- at the end: one HMGET and one HSET on the branches hash, one HGET and HSET for the root.
+local branch_pending = {}
+local function branch_change(bucket, a, b, c, d, e)
+  local branch = sub(bucket, 1, 2)
+  local w = branch_pending[branch]
+  if w then
+    w[1], w[2], w[3], w[4], w[5] = bxor(w[1], a), bxor(w[2], b), bxor(w[3], c), bxor(w[4], d), bxor(w[5], e)
+  else
+    branch_pending[branch] = { a, b, c, d, e }
+  end
+end
+
+-- Replaces leaf `key` of a bucket (old_raw: its current value or false; new_raw: false to remove
+-- it) and updates the bucket's digest in the same HSET: the digest lives in the leaves hash, so a
+-- change costs one read (the caller's HMGET of key + digest) and one write for leaf and bucket
+-- together. old_bucket is the bucket's current digest (20 bytes) or false.
+local function leaf_replace(leaves, bucket, key, old_raw, old_bucket, new_raw)
+  local a, b, c, d, e = 0, 0, 0, 0, 0
+  if new_raw then a, b, c, d, e = sunpack(WORDS, new_raw) end
+  if old_raw then
+    local o1, o2, o3, o4, o5 = sunpack(WORDS, old_raw)
+    a, b, c, d, e = bxor(a, o1), bxor(b, o2), bxor(c, o3), bxor(d, o4), bxor(e, o5)
+  end
+  branch_change(bucket, a, b, c, d, e)
+  if old_bucket then
+    local o1, o2, o3, o4, o5 = sunpack(WORDS, old_bucket)
+    a, b, c, d, e = bxor(a, o1), bxor(b, o2), bxor(c, o3), bxor(d, o4), bxor(e, o5)
+  end
+  -- An all-zero digest is the same as an absent one: removed, so an emptied bucket leaves no key.
+  local zero = a == 0 and b == 0 and c == 0 and d == 0 and e == 0
+  if new_raw then
+    if zero then
+      redis.call('HSET', leaves, key, new_raw)
+      redis.call('HDEL', leaves, BUCKET_FIELD)
+    else
+      redis.call('HSET', leaves, key, new_raw, BUCKET_FIELD, spack(WORDS, a, b, c, d, e))
+    end
+  else
+    if zero then
+      redis.call('HDEL', leaves, key, BUCKET_FIELD)
+    else
+      redis.call('HDEL', leaves, key)
+      redis.call('HSET', leaves, BUCKET_FIELD, spack(WORDS, a, b, c, d, e))
+    end
+  end
 end
 
 -- Reads the fields of hash `key` named in `names`, XORs each with its delta, writes the
@@ -115,37 +162,19 @@ local function xor_hash_fields(key, names, deltas)
   end
 end
 
+-- Writes the branch and root digests the script's leaf changes add up to.
 local function tree_flush(p)
-  local buckets = pending
-  pending = {}
-  -- Every touched bucket in one HMGET + HSET on the buckets hash, then every touched branch in
-  -- one on the branches hash, then the root.
-  local bucket_names, bucket_deltas = {}, {}
-  local branch_sums = {}
-  for bucket, delta in pairs(buckets) do
-    if not is_zero(delta) then
-      local branch = sub(bucket, 1, 2)
-      local sum = branch_sums[branch]
-      if not sum then
-        sum = { 0, 0, 0, 0, 0 }
-        branch_sums[branch] = sum
-      end
-      xor_words(sum, delta) -- before xor_hash_fields reuses `delta` for the bucket's new value
-      bucket_names[#bucket_names + 1] = bucket
-      bucket_deltas[#bucket_deltas + 1] = delta
-    end
-  end
-  if #bucket_names > 0 then xor_hash_fields(k_buckets(p), bucket_names, bucket_deltas) end
-  local branch_names, branch_deltas = {}, {}
+  local names, deltas = {}, {}
   local root = { 0, 0, 0, 0, 0 }
-  for branch, sum in pairs(branch_sums) do
+  for branch, sum in pairs(branch_pending) do
     if not is_zero(sum) then
-      branch_names[#branch_names + 1] = branch
-      branch_deltas[#branch_deltas + 1] = sum
-      xor_words(root, sum)
+      names[#names + 1] = branch
+      deltas[#deltas + 1] = sum
+      xor_words(root, sum) -- before xor_hash_fields reuses `sum` for the branch's new value
     end
   end
-  if #branch_names > 0 then xor_hash_fields(k_branches(p), branch_names, branch_deltas) end
+  branch_pending = {}
+  if #names > 0 then xor_hash_fields(k_branches(p), names, deltas) end
   if not is_zero(root) then
     local meta = k_meta(p)
     local old = redis.call('HGET', meta, 'root')
@@ -211,28 +240,29 @@ local function emit(p, maxlen, op, key, hash, wire, meta)
   end
 end
 
--- Writes one winning change: record (or tombstone), leaf, indexes and the pending tree delta.
--- old_raw is the key's current leaf value or false.
-local function store_change(p, key, bucket, old_raw, op, hlc, origin, content, hash, ctype, version, updated, tp)
+-- Reads a key's leaf and its bucket's digest (one HMGET): leaf value or false, digest or false.
+local function leaf_and_bucket(leaves, key)
+  local got = redis.call('HMGET', leaves, key, BUCKET_FIELD)
+  return got[1], got[2]
+end
+
+-- Writes one winning change: record (or tombstone), leaf and bucket digest, indexes and the
+-- pending branch delta. old_raw / old_bucket are what leaf_and_bucket returned; digest is the new
+-- leaf's digest (20 bytes), computed by the caller.
+local function store_change(p, key, bucket, old_raw, old_bucket, digest, op, hlc, origin, content, hash, ctype, version, updated, tp)
   local deleted = '0'
   if op == 'DEL' then
     deleted = '1'; content = ''; hash = ''; ctype = ''
   end
   redis.call('HSET', k_record(p, key), 'c', content, 'h', hash, 't', ctype, 'v', version, 'u', updated,
     's', hlc, 'o', origin, 'p', tp, 'd', deleted)
-  redis.call('HSET', k_leaves(p, bucket), key, leaf_value(hlc, deleted, hash, origin))
-  tree_change(bucket, leaf_digest(key, hlc, origin, hash, deleted))
-  local was_live = false
-  local was_deleted = false
-  if old_raw then
-    local oh, od, ohash, oo = parse_leaf(old_raw)
-    tree_change(bucket, leaf_digest(key, oh, oo, ohash, od))
-    was_live = od == '0'
-    was_deleted = od == '1'
-  end
+  leaf_replace(k_leaves(p, bucket), bucket, key, old_raw, old_bucket, leaf_value(digest, hlc, deleted, hash, origin))
+  local od = old_raw and sub(old_raw, 44, 44)
+  local was_live = od == '0'
+  local was_deleted = od == '1'
   if deleted == '1' then
     if was_live then live_index[key] = false end
-    tomb_index[key] = tonumber(string.sub(hlc, 1, 16))
+    tomb_index[key] = tonumber(sub(hlc, 1, 16))
   else
     if not was_live then live_index[key] = true end
     if was_deleted then tomb_index[key] = false end

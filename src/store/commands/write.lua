@@ -8,7 +8,7 @@ local meta = k_meta(p)
 
 local hlc = next_hlc(redis.call('HGET', meta, 'hlc') or false, now)
 local bucket = bucket_of(key)
-local old_raw = redis.call('HGET', k_leaves(p, bucket), key)
+local old_raw, old_bucket = leaf_and_bucket(k_leaves(p, bucket), key)
 if old_raw then
   -- Defensive: a local write must beat what it overwrites even if the clock was behind it.
   local oh = parse_leaf(old_raw)
@@ -21,7 +21,9 @@ if op == 'PUT' then version = version + 1 end
 version = string.format('%d', version)
 local updated = string.format('%d', now)
 
-store_change(p, key, bucket, old_raw, op, hlc, origin, content, hash, ctype, version, updated, tp)
+local deleted = '0'
+if op == 'DEL' then deleted = '1'; hash = '' end
+store_change(p, key, bucket, old_raw, old_bucket, leaf_digest(key, hlc, origin, hash, deleted), op, hlc, origin, content, hash, ctype, version, updated, tp)
 tree_flush(p)
 index_flush(p)
 if op == 'PUT' then
