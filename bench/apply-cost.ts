@@ -28,13 +28,14 @@ const RECORD_HSET = "redis.call('HSET', k_record(p, key), 'c', content, 'h', has
 const VARIANTS: { name: string; what: string; edit: (s: string) => string }[] = [
   { name: 'full', what: 'the script as shipped', edit: (s) => s },
   {
-    name: 'no tree digests', what: 'no leaf digest (SHA-1 of the stamp) nor its XOR into the pending tree delta for the new value',
-    edit: (s) => s.replace('tree_change(bucket, leaf_digest(key, hlc, origin, hash, deleted))', 'local _ = nil'),
+    name: 'no bucket digest', what: 'the leaf written without its bucket digest: no XOR of old and new leaf digests into the bucket, nor into the pending branch delta',
+    edit: (s) => s.replace('  leaf_replace(k_leaves(p, bucket), bucket, key, old_raw, old_bucket, leaf_value(digest, hlc, deleted, hash, origin))',
+      "  redis.call('HSET', k_leaves(p, bucket), key, leaf_value(digest, hlc, deleted, hash, origin))"),
   },
-  { name: 'no tree flush', what: 'no write of bucket, branch and root digests at the end of the script', edit: (s) => s.replace('\ntree_flush(p)', '\nlocal _ = nil') },
+  { name: 'no tree flush', what: 'no write of branch and root digests at the end of the script', edit: (s) => s.replace('\ntree_flush(p)', '\nlocal _ = nil') },
   {
-    name: 'no leaf write', what: 'no HSET of the key\'s stamp into its bucket\'s leaves hash',
-    edit: (s) => s.replace("redis.call('HSET', k_leaves(p, bucket), key, leaf_value(hlc, deleted, hash, origin))", 'local _ = leaf_value(hlc, deleted, hash, origin)'),
+    name: 'no leaf write', what: 'neither the leaf nor the bucket digest written (the digest math still done)',
+    edit: (s) => s.replace("      redis.call('HSET', leaves, key, new_raw, BUCKET_FIELD, spack(WORDS, a, b, c, d, e))", '      local _ = spack(WORDS, a, b, c, d, e)'),
   },
   { name: 'no record write', what: 'no HSET of the record (9 fields)', edit: (s) => s.replace(RECORD_HSET, 'local _ = nil') },
   {

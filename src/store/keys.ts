@@ -4,7 +4,7 @@
  * read through these builders what the scripts wrote, so the two cannot drift silently.
  *
  * Under the node's prefix P:
- *   P r:<key>        record hash (content + metadata, or a tombstone)
+ *   P r:<key>        string: the record's content (absent for a tombstone; metadata is in its leaf)
  *   P cdc            the CDC stream
  *   P m:meta         hash: clock (last HLC), tree format marker, root digest
  *   P m:keys         sorted set (lex) of live keys: scan and key count
@@ -45,16 +45,3 @@ export const BUCKET_DIGEST_FIELD = '';
 
 /** Fields of the `m:meta` hash. */
 export const META_FIELDS = { clock: 'hlc', format: 'format', root: 'root', incarnation: 'incarnation' } as const;
-
-/** Fields of a record hash (short names: they are stored once per key). */
-export const RECORD_FIELDS = {
-  content: 'c',
-  hash: 'h',
-  contentType: 't',
-  version: 'v',
-  updatedAt: 'u',
-  hlc: 's',
-  origin: 'o',
-  traceParent: 'p',
-  deleted: 'd',
-} as const;

@@ -16,8 +16,8 @@ import { sha256Hex } from '../cdc/content-hash.js';
 import { TREE_FORMAT, bucketOf, leafDigestBytes } from '../merkle/tree-shape.js';
 import { createRedisClient, type RedisEndpoint } from '../redis/connect.js';
 import { scripts } from './commands/index.js';
-import { META_FIELDS, RECORD_FIELDS } from './keys.js';
-import { RedisStoreReader, changeToRecord, recordToChange } from './store-reader.js';
+import { META_FIELDS } from './keys.js';
+import { RedisStoreReader, changeToRecord, parseLeaf } from './store-reader.js';
 import { assertValidChange } from './validate-change.js';
 import { MemoryGuard } from './memory-guard.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
@@ -227,7 +227,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
 
   async get(key: string): Promise<StoredRecord | null> {
     assertValidKey(key);
-    const change = recordToChange(key, await this.call(() => this.redis.hgetallBuffer(this.keys.record(key))));
+    const [change] = await this.fetchRecords([key]);
     return change && change.op === 'PUT' ? changeToRecord(change) : null;
   }
 
@@ -299,8 +299,10 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
   }
 
   async isCurrent(key: string, hash: string): Promise<boolean> {
-    const [h, d] = await this.call(() => this.redis.hmget(this.keys.record(key), RECORD_FIELDS.hash, RECORD_FIELDS.deleted));
-    return d === '0' && h === hash;
+    const leaf = await this.call(() => this.redis.hgetBuffer(this.keys.leaves(bucketOf(key)), key));
+    if (leaf === null) return false;
+    const { stamp } = parseLeaf(leaf, key);
+    return !stamp.deleted && stamp.hash === hash;
   }
 
   shouldAcceptWrites(): Promise<boolean> {

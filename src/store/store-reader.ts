@@ -5,12 +5,11 @@
  */
 import type { Redis } from 'ioredis';
 import { ReplicationError } from '../errors.js';
-import type { Change, ContentType } from '../model/change.js';
+import { CONTENT_TYPES, type Change, type ContentType } from '../model/change.js';
 import { isHlc } from '../model/hlc.js';
-import { StoreKeys, META_FIELDS, RECORD_FIELDS as F } from './keys.js';
+import { BUCKET_DIGEST_FIELD, StoreKeys, META_FIELDS } from './keys.js';
 import type { LeafStamp, StoreReader, StoredRecord } from './sync-engine.js';
-import { DIGEST_BYTES, ZERO_DIGEST, bucketsOfBranch } from '../merkle/tree-shape.js';
-import { BUCKET_DIGEST_FIELD } from './keys.js';
+import { DIGEST_BYTES, ZERO_DIGEST, bucketOf, bucketsOfBranch } from '../merkle/tree-shape.js';
 
 type RawHash = Record<string, Buffer>;
 
@@ -37,7 +36,8 @@ export class RedisStoreReader implements StoreReader {
   }
 
   async branchDigests(): Promise<Map<string, string>> {
-    return new Map(Object.entries(await this.call(() => this.redis.hgetall(this.keys.branches))));
+    const raw = await this.call(() => this.redis.hgetallBuffer(this.keys.branches));
+    return new Map(Object.entries(raw).map(([branch, d]) => [branch, digestHex(d, `branch ${branch}`)]));
   }
 
   async bucketDigests(branches: readonly string[]): Promise<Map<string, Map<string, string>>> {
@@ -51,7 +51,7 @@ export class RedisStoreReader implements StoreReader {
       const digests = new Map<string, string>();
       for (const bucket of names[i]!) {
         const d = replies[at++] as Buffer | null;
-        if (d !== null) digests.set(bucket, digestHex(d, bucket));
+        if (d !== null) digests.set(bucket, digestHex(d, `bucket ${bucket}`));
       }
       return [b, digests];
     }));
@@ -65,7 +65,7 @@ export class RedisStoreReader implements StoreReader {
       buckets.map((b, i) => {
         const leaves = new Map<string, LeafStamp>();
         for (const [key, raw] of Object.entries(replies[i] as RawHash)) {
-          if (key !== BUCKET_DIGEST_FIELD) leaves.set(key, parseLeaf(raw, key));
+          if (key !== BUCKET_DIGEST_FIELD) leaves.set(key, parseLeaf(raw, key).stamp);
         }
         return [b, leaves];
       }),
@@ -79,20 +79,23 @@ export class RedisStoreReader implements StoreReader {
     return changes;
   }
 
-  /** Raw records (live or tombstone) as changes, in the order of `keys`; null where absent. */
+  /**
+   * Records (live or tombstone) as changes, in the order of `keys`; null where absent. A record is
+   * its leaf (stamp and metadata) plus, when live, its content key: both read in one MULTI, so a
+   * write between the two reads cannot pair one version's content with another's stamp.
+   */
   protected async fetchRecords(keys: readonly string[]): Promise<(Change | null)[]> {
     if (keys.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const key of keys) pipeline.hgetallBuffer(this.keys.record(key));
-    const replies = (await this.call(() => pipeline.exec())) ?? [];
+    const tx = this.redis.multi();
+    for (const key of keys) tx.hgetBuffer(this.keys.leaves(bucketOf(key)), key).getBuffer(this.keys.record(key));
+    const replies = await this.exec(tx);
     return keys.map((key, i) => {
-      const [err, value] = replies[i] ?? [new Error('no reply'), null];
-      if (err) throw err;
-      return recordToChange(key, value as RawHash);
+      const leaf = replies[2 * i] as Buffer | null;
+      return leaf === null ? null : leafToChange(key, parseLeaf(leaf, key), replies[2 * i + 1] as Buffer | null);
     });
   }
 
-  private async exec(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+  protected async exec(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
     if (pipeline.length === 0) return [];
     const replies = (await this.call(() => pipeline.exec())) ?? [];
     return replies.map(([err, value]) => {
@@ -102,49 +105,60 @@ export class RedisStoreReader implements StoreReader {
   }
 }
 
-/**
- * A stored leaf: its digest (20 bytes), then "<hlc> <0|1> <hash> <origin>" (docs/wire-format.md).
- * A value that does not have that shape is reported, not guessed at: a peer's store is input.
- */
-export function parseLeaf(raw: Buffer, key: string): LeafStamp {
-  const stamp = raw.toString('latin1', DIGEST_BYTES);
-  const sp = stamp.indexOf(' ', 25);
-  const hlc = stamp.slice(0, 22);
-  const deleted = stamp[23];
-  if (sp < 0 || stamp[22] !== ' ' || stamp[24] !== ' ' || (deleted !== '0' && deleted !== '1') || !isHlc(hlc)) {
-    throw new ReplicationError('bad_leaf', `leaf of key ${JSON.stringify(key)} is not in tree format v3`);
-  }
-  return { hlc, deleted: deleted === '1', hash: stamp.slice(25, sp), origin: stamp.slice(sp + 1) };
+/** A leaf as stored: the stamp the cold path compares, and the metadata of the record. */
+export interface StoredLeaf {
+  stamp: LeafStamp;
+  contentType: ContentType;
+  version: number;
+  updatedAt: number;
+  traceParent: string;
 }
 
-function digestHex(raw: Buffer, bucket: string): string {
+/**
+ * A stored leaf: its digest (20 bytes), then "<hlc> <0|1> <hash> <origin> <content_type>
+ * <version> <updated_at> <trace_parent>" (docs/wire-format.md). A value without that shape is
+ * reported, not guessed at: a peer's store is input.
+ */
+export function parseLeaf(raw: Buffer, key: string): StoredLeaf {
+  const parts = raw.toString('latin1', DIGEST_BYTES).split(' ');
+  const [hlc = '', deleted, hash = '', origin = '', contentType = '', version = '', updatedAt = '', traceParent = ''] = parts;
+  const live = deleted === '0';
+  if (parts.length !== 8 || (!live && deleted !== '1') || !isHlc(hlc) || origin === '' || !/^\d+$/.test(version) || !/^\d+$/.test(updatedAt)
+    || (live && !CONTENT_TYPES.includes(contentType as ContentType))) {
+    throw new ReplicationError('bad_leaf', `leaf of key ${JSON.stringify(key)} is not in tree format v3`);
+  }
+  return {
+    stamp: { hlc, origin, hash, deleted: !live },
+    contentType: (live ? contentType : 'binary') as ContentType,
+    version: Number(version),
+    updatedAt: Number(updatedAt),
+    traceParent,
+  };
+}
+
+/** A stored branch or bucket digest (20 bytes) as hex, the form the cold path compares. */
+function digestHex(raw: Buffer, node: string): string {
   if (raw.length !== DIGEST_BYTES) {
-    throw new ReplicationError('bad_leaf', `bucket ${bucket}'s digest is ${raw.length} bytes, not ${DIGEST_BYTES}`);
+    throw new ReplicationError('bad_tree', `${node}'s digest is ${raw.length} bytes, not ${DIGEST_BYTES}: not tree format v3`);
   }
   return raw.toString('hex');
 }
 
-/** A record hash as a change; null for an absent or unreadable record. */
-export function recordToChange(key: string, h: RawHash): Change | null {
-  const hlc = h[F.hlc]?.toString();
-  const origin = h[F.origin]?.toString();
-  if (hlc === undefined || origin === undefined || !isHlc(hlc)) return null;
-  const updatedAt = Number(h[F.updatedAt]?.toString() ?? '0');
-  const traceParent = h[F.traceParent]?.toString() || undefined;
-  if (h[F.deleted]?.toString() === '1') {
-    return { op: 'DEL', key, hlc, origin, updatedAt };
-  }
+/** A record as a change, from its leaf and (live records) its content. */
+export function leafToChange(key: string, leaf: StoredLeaf, content: Buffer | null): Change {
+  const { hlc, origin, hash, deleted } = leaf.stamp;
+  if (deleted) return { op: 'DEL', key, hlc, origin, updatedAt: leaf.updatedAt };
   return {
     op: 'PUT',
     key,
     hlc,
     origin,
-    updatedAt,
-    content: h[F.content] ?? Buffer.alloc(0),
-    hash: h[F.hash]?.toString() ?? '',
-    contentType: (h[F.contentType]?.toString() ?? 'binary') as ContentType,
-    version: Number(h[F.version]?.toString() ?? '0'),
-    ...(traceParent ? { traceParent } : {}),
+    updatedAt: leaf.updatedAt,
+    content: content ?? Buffer.alloc(0),
+    hash,
+    contentType: leaf.contentType,
+    version: leaf.version,
+    ...(leaf.traceParent ? { traceParent: leaf.traceParent } : {}),
   };
 }
 

@@ -7,7 +7,7 @@ import { waitFor, withTimeout } from '../support/wait.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { decodeCdcEntry } from '../../src/cdc/codec.js';
 import { formatHlc, parseHlc } from '../../src/model/hlc.js';
-import { rootOf, ZERO_DIGEST } from '../../src/merkle/tree-shape.js';
+import { bucketOf, rootOf, ZERO_DIGEST } from '../../src/merkle/tree-shape.js';
 import { ValidationError } from '../../src/errors.js';
 
 let server: RedisServer;
@@ -214,7 +214,9 @@ describe('RedisStore tombstone GC', () => {
       const leaves = await allLeaves(a);
       expect([...leaves.keys()].sort()).toEqual(['live', 'new-del']);
       expect(await a.merkleRoot()).toBe(rootOf(leaves));
-      expect(await raw.exists(a.keys.record('old-del'))).toBe(0);
+      // The bucket that held only old-del is gone entirely: leaf and bucket digest (zero) removed together.
+      expect([bucketOf('live'), bucketOf('new-del')]).not.toContain(bucketOf('old-del'));
+      expect(await raw.exists(a.keys.leaves(bucketOf('old-del')))).toBe(0);
       expect(await a.collectTombstones(70_000)).toBe(0);
     } finally {
       await Promise.all([a.close(), b.close()]);
@@ -378,13 +380,16 @@ describe('RedisStore crash atomicity', () => {
       expect(leaves.size).toBeGreaterThan(0);
       expect(await reopened.merkleRoot()).toBe(rootOf(leaves));
 
-      // Records ↔ leaves: the same keys, each record with exactly its leaf's stamp; the live index agrees.
+      // Content keys ↔ leaves: a content key for exactly the live leaves (a tombstone has none), each
+      // record read back with exactly its leaf's stamp; the live index agrees.
       const recordKeys: string[] = [];
       for await (const batch of check.scanStream({ match: `${prefix}r:*`, count: 1000 }) as AsyncIterable<string[]>) {
         recordKeys.push(...batch.map((k) => k.slice(`${prefix}r:`.length)));
       }
-      expect(recordKeys.sort()).toEqual([...leaves.keys()].sort());
-      for (const record of await reopened.fetchChanges(recordKeys)) {
+      expect(recordKeys.sort()).toEqual([...leaves].filter(([, l]) => !l.deleted).map(([k]) => k).sort());
+      const records = await reopened.fetchChanges([...leaves.keys()]);
+      expect(records.length).toBe(leaves.size);
+      for (const record of records) {
         const leaf = leaves.get(record.key);
         expect(leaf).toEqual({ hlc: record.hlc, origin: record.origin, hash: record.op === 'PUT' ? record.hash : '', deleted: record.op === 'DEL' });
       }

@@ -54,7 +54,7 @@ for i = 0, n - 1 do
   if cmp > 0 then
     local content = ARGV[b + 2]
     if op == 'DEL' then
-      version = redis.call('HGET', k_record(p, key), 'v') or '0'
+      version = old_raw and leaf_version(old_raw) or '0'
     end
     store_change(p, key, bucket, old_raw, old_bucket, sub(head, 1, 20), op, hlc, origin, content, hash, ctype, version, updated, tp)
     if do_emit then

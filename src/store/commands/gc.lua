@@ -12,8 +12,7 @@ for _, key in ipairs(keys) do
   if raw then
     local hlc, deleted = parse_leaf(raw)
     if deleted == '1' and tonumber(string.sub(hlc, 1, 16)) <= cutoff then
-      leaf_replace(lk, bucket, key, raw, old_bucket, false)
-      redis.call('DEL', k_record(p, key))
+      leaf_replace(lk, bucket, key, raw, old_bucket, false) -- a tombstone has no record key
       dropped = dropped + 1
     end
   end

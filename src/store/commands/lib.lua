@@ -11,9 +11,10 @@ local function k_branches(p) return p .. 't:br' end
 local function k_leaves(p, bucket) return p .. 't:lf:' .. bucket end
 local function k_stream(p) return p .. 'cdc' end
 
--- Digests are SHA-1 (20 bytes). Leaf and bucket digests are stored as the raw 20 bytes and
--- combined as five 32-bit words with struct.unpack / struct.pack (one C call each); branch and
--- root digests, written once per script, as 40 hex digits.
+-- Digests are SHA-1 (20 bytes). Leaf, bucket and branch digests are stored as the raw 20 bytes
+-- and combined as five 32-bit words with struct.unpack / struct.pack (one C call each) rather
+-- than parsed from and formatted to hex; the root, one per script and read by operators, as 40
+-- hex digits.
 local tonumber, sub, bxor, tohex, unpack = tonumber, string.sub, bit.bxor, bit.tohex, unpack
 local spack, sunpack = struct.pack, struct.unpack
 local WORDS = '>i4i4i4i4i4'
@@ -73,20 +74,31 @@ local function bucket_of(key)
   return sub(redis.sha1hex(key), 1, 4)
 end
 
--- A leaf as stored in its bucket's leaves hash: the leaf digest (20 bytes), then the stamp
--- "<hlc> <0|1> <hash> <origin>" (hash empty for tombstones). Keeping the digest spares
--- re-hashing the old stamp when a key is overwritten.
-local function leaf_value(digest, hlc, deleted, hash, origin)
-  return digest .. hlc .. ' ' .. deleted .. ' ' .. hash .. ' ' .. origin
+-- A leaf as stored in its bucket's leaves hash: the leaf digest (20 bytes), then the stamp and
+-- the record's metadata, space-separated (none can contain a space: the callers validate them):
+-- "<hlc> <0|1> <hash> <origin> <content_type> <version> <updated_at> <trace_parent>" (hash and
+-- content_type empty for a tombstone, trace_parent empty when unset). Keeping the digest spares
+-- re-hashing the old stamp when a key is overwritten; keeping the metadata here leaves the record
+-- key holding only the content (one SET instead of a 9-field HSET per change).
+local function leaf_value(digest, hlc, deleted, hash, origin, ctype, version, updated, tp)
+  return digest .. hlc .. ' ' .. deleted .. ' ' .. hash .. ' ' .. origin .. ' ' .. ctype .. ' ' .. version .. ' ' ..
+    updated .. ' ' .. tp
 end
 
--- The stamp's fields (digest excluded); the hlc is fixed-width (22 bytes).
+-- The stamp's fields, then the position of the space after the origin. The hlc is fixed-width
+-- (22 bytes) after the 20-byte digest.
 local function parse_leaf(raw)
-  local hlc = sub(raw, 21, 42)
-  local deleted = sub(raw, 44, 44)
-  local rest = sub(raw, 46)
-  local sp = string.find(rest, ' ', 1, true)
-  return hlc, deleted, sub(rest, 1, sp - 1), sub(rest, sp + 1)
+  local e1 = string.find(raw, ' ', 46, true)
+  local e2 = string.find(raw, ' ', e1 + 1, true)
+  return sub(raw, 21, 42), sub(raw, 44, 44), sub(raw, 46, e1 - 1), sub(raw, e1 + 1, e2 - 1), e2
+end
+
+-- The record's version kept in a leaf (it outlives the content: a DEL keeps it, a later PUT counts on).
+local function leaf_version(raw)
+  local _, _, _, _, e2 = parse_leaf(raw)
+  local e3 = string.find(raw, ' ', e2 + 1, true)
+  local e4 = string.find(raw, ' ', e3 + 1, true)
+  return sub(raw, e3 + 1, e4 - 1)
 end
 
 -- Must equal leafDigest() in src/merkle/tree-shape.ts (there as hex, here as 20 bytes).
@@ -142,7 +154,7 @@ local function leaf_replace(leaves, bucket, key, old_raw, old_bucket, new_raw)
   end
 end
 
--- Reads the fields of hash `key` named in `names`, XORs each with its delta, writes the
+-- Reads the binary digests of hash `key` named in `names`, XORs each with its delta, writes the
 -- non-zero results and deletes the zero ones (an all-zero node is the same as an absent one).
 -- In slices of TREE_CHUNK fields: unpack() has a stack limit.
 local TREE_CHUNK = 500
@@ -154,8 +166,11 @@ local function xor_hash_fields(key, names, deltas)
     for i = first, last do
       local w = deltas[i]
       local old = olds[i - first + 1]
-      if old then xor_into(w, old) end
-      if is_zero(w) then del[#del + 1] = names[i] else set[#set + 1] = names[i]; set[#set + 1] = hex_of(w) end
+      if old then
+        local a, b, c, d, e = sunpack(WORDS, old)
+        w[1], w[2], w[3], w[4], w[5] = bxor(w[1], a), bxor(w[2], b), bxor(w[3], c), bxor(w[4], d), bxor(w[5], e)
+      end
+      if is_zero(w) then del[#del + 1] = names[i] else set[#set + 1] = names[i]; set[#set + 1] = spack(WORDS, w[1], w[2], w[3], w[4], w[5]) end
     end
     if #set > 0 then redis.call('HSET', key, unpack(set)) end
     if #del > 0 then redis.call('HDEL', key, unpack(del)) end
@@ -246,17 +261,21 @@ local function leaf_and_bucket(leaves, key)
   return got[1], got[2]
 end
 
--- Writes one winning change: record (or tombstone), leaf and bucket digest, indexes and the
--- pending branch delta. old_raw / old_bucket are what leaf_and_bucket returned; digest is the new
+-- Writes one winning change: the record's content (removed for a tombstone), leaf (stamp and
+-- metadata) and bucket digest, indexes and the pending branch delta. old_raw / old_bucket are what leaf_and_bucket returned; digest is the new
 -- leaf's digest (20 bytes), computed by the caller.
 local function store_change(p, key, bucket, old_raw, old_bucket, digest, op, hlc, origin, content, hash, ctype, version, updated, tp)
   local deleted = '0'
   if op == 'DEL' then
     deleted = '1'; content = ''; hash = ''; ctype = ''
   end
-  redis.call('HSET', k_record(p, key), 'c', content, 'h', hash, 't', ctype, 'v', version, 'u', updated,
-    's', hlc, 'o', origin, 'p', tp, 'd', deleted)
-  leaf_replace(k_leaves(p, bucket), bucket, key, old_raw, old_bucket, leaf_value(digest, hlc, deleted, hash, origin))
+  if deleted == '1' then
+    redis.call('DEL', k_record(p, key))
+  else
+    redis.call('SET', k_record(p, key), content)
+  end
+  leaf_replace(k_leaves(p, bucket), bucket, key, old_raw, old_bucket,
+    leaf_value(digest, hlc, deleted, hash, origin, ctype, version, updated, tp))
   local od = old_raw and sub(old_raw, 44, 44)
   local was_live = od == '0'
   local was_deleted = od == '1'

@@ -16,7 +16,7 @@ if old_raw then
 end
 redis.call('HSET', meta, 'hlc', hlc)
 
-local version = tonumber(redis.call('HGET', k_record(p, key), 'v') or '0')
+local version = tonumber(old_raw and leaf_version(old_raw) or '0')
 if op == 'PUT' then version = version + 1 end
 version = string.format('%d', version)
 local updated = string.format('%d', now)

@@ -9,7 +9,9 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { parseConfigText } from '../../../src/config/load.js';
-import { RECORD_FIELDS, StoreKeys } from '../../../src/store/keys.js';
+import { StoreKeys } from '../../../src/store/keys.js';
+import { parseLeaf } from '../../../src/store/store-reader.js';
+import { bucketOf } from '../../../src/merkle/tree-shape.js';
 import { DaemonProcess, runCli, type LogLine } from '../../support/daemon-process.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { startRedis, type RedisServer } from '../../support/redis-server.js';
@@ -143,13 +145,14 @@ export class ClusterNode {
   /** Stamps of `keys` (live or tombstone) straight from this node's Redis. */
   async stamps(keys: readonly string[]): Promise<Map<string, KeyState>> {
     const pipeline = this.redis.pipeline();
-    for (const k of keys) pipeline.hmget(this.keys.record(k), RECORD_FIELDS.hlc, RECORD_FIELDS.origin, RECORD_FIELDS.deleted);
+    for (const k of keys) pipeline.hgetBuffer(this.keys.leaves(bucketOf(k)), k);
     const replies = (await pipeline.exec()) ?? [];
     const out = new Map<string, KeyState>();
     replies.forEach(([err, value], i) => {
       if (err) throw err;
-      const [hlc, origin, deleted] = value as (string | null)[];
-      if (hlc && origin) out.set(keys[i]!, { hlc, origin, deleted: deleted === '1' });
+      if (value === null) return;
+      const { hlc, origin, deleted } = parseLeaf(value as Buffer, keys[i]!).stamp;
+      out.set(keys[i]!, { hlc, origin, deleted });
     });
     return out;
   }
