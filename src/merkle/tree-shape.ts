@@ -13,6 +13,8 @@ import type { LeafStamp } from '../store/sync-engine.js';
 
 /** Recorded in the store; the cold path refuses a peer whose marker differs. */
 export const TREE_FORMAT = 'tictac/v3;sha1-xor;branches=256;buckets=256';
+/** The previous layout, which RedisStore.connect migrates in place (store/commands/migrate-v2.lua). */
+export const TREE_FORMAT_V2 = 'tictac/v2;sha1-xor;branches=256;buckets=256';
 export const DIGEST_BYTES = 20;
 export const DIGEST_HEX_LENGTH = 2 * DIGEST_BYTES;
 export const ZERO_DIGEST = '0'.repeat(DIGEST_HEX_LENGTH);

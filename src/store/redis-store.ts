@@ -13,7 +13,7 @@ import { assertNodeId } from '../model/node-id.js';
 import { isTraceParent } from '../model/trace-parent.js';
 import { compressForWire } from '../cdc/compression.js';
 import { sha256Hex } from '../cdc/content-hash.js';
-import { TREE_FORMAT, bucketOf, leafDigestBytes } from '../merkle/tree-shape.js';
+import { TREE_FORMAT, TREE_FORMAT_V2, bucketOf, leafDigestBytes } from '../merkle/tree-shape.js';
 import { createRedisClient, type RedisEndpoint } from '../redis/connect.js';
 import { scripts } from './commands/index.js';
 import { META_FIELDS } from './keys.js';
@@ -114,7 +114,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     try {
       // Inside the try: an invalid option must not leak the client just created.
       const store = new RedisStore(redis, owns, options);
-      await store.initFormat();
+      await store.initFormat(options.logger ?? silentLogger());
       return store;
     } catch (err) {
       if (owns) redis.disconnect();
@@ -122,15 +122,37 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     }
   }
 
-  private async initFormat(): Promise<void> {
+  private async initFormat(logger: Logger): Promise<void> {
     await this.call(() => this.redis.hsetnx(this.keys.meta, META_FIELDS.format, TREE_FORMAT));
-    const format = await this.treeFormat();
+    let format = await this.treeFormat();
+    if (format === TREE_FORMAT_V2) {
+      await this.migrateFromV2(logger);
+      format = await this.treeFormat();
+    }
     if (format !== TREE_FORMAT) {
       throw new ReplicationError(
         'tree_format_mismatch',
         `the store under prefix "${this.keys.prefix}" has tree format "${format}", this engine writes "${TREE_FORMAT}"`,
       );
     }
+  }
+
+  /**
+   * Converts a tree format v2 store to v3 in place, one branch per atomic script (each ~1/256 of
+   * the store), resuming where an interrupted migration stopped. The digests do not change, so
+   * peers still on v2 and this store differ only in their markers until they are upgraded too.
+   * Another engine must not write to the store meanwhile (docs/operations.md: upgrading).
+   */
+  private async migrateFromV2(logger: Logger): Promise<void> {
+    const progress = await this.call(() => this.redis.hget(this.keys.meta, 'migrating_v3'));
+    let branch = Number(progress ?? '0');
+    logger.warn({ prefix: this.keys.prefix, from: TREE_FORMAT_V2, to: TREE_FORMAT, branch }, 'store: migrating the tree layout to v3');
+    while (branch < 256) {
+      const next = Number(await this.call(() => scripts.migrateV2.run(this.redis, [this.keys.prefix, TREE_FORMAT_V2, TREE_FORMAT, branch])));
+      if (next < 0) return; // no longer v2 (another process finished it): initFormat checks the marker
+      branch = next;
+    }
+    logger.info({ prefix: this.keys.prefix }, 'store: tree layout migrated to v3');
   }
 
   /**

@@ -43,4 +43,5 @@ export const scripts = {
   apply: load('apply'),
   write: load('write'),
   gc: load('gc'),
+  migrateV2: load('migrate-v2'),
 };
