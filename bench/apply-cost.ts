@@ -22,7 +22,7 @@ const EVENTS = intArg('events', 200_000);
 const ROUNDS = intArg('rounds', 3);
 const BATCH = 1_000;
 
-const RECORD_HSET = "redis.call('HSET', k_record(p, key), 'c', content, 'h', hash, 't', ctype, 'v', version, 'u', updated,\n    's', hlc, 'o', origin, 'p', tp, 'd', deleted)";
+const RECORD_SET = "redis.call('SET', k_record(p, key), content)";
 
 /** Each variant: what it leaves out, and the source edit that does it. */
 const VARIANTS: { name: string; what: string; edit: (s: string) => string }[] = [
@@ -37,11 +37,7 @@ const VARIANTS: { name: string; what: string; edit: (s: string) => string }[] = 
     name: 'no leaf write', what: 'neither the leaf nor the bucket digest written (the digest math still done)',
     edit: (s) => s.replace("      redis.call('HSET', leaves, key, new_raw, BUCKET_FIELD, spack(WORDS, a, b, c, d, e))", '      local _ = spack(WORDS, a, b, c, d, e)'),
   },
-  { name: 'no record write', what: 'no HSET of the record (9 fields)', edit: (s) => s.replace(RECORD_HSET, 'local _ = nil') },
-  {
-    name: 'record in 2 fields', what: 'the record as content + one packed metadata field instead of 9 fields',
-    edit: (s) => s.replace(RECORD_HSET, "redis.call('HSET', k_record(p, key), 'c', content, 'm', hash .. ' ' .. ctype .. ' ' .. version .. ' ' .. updated .. ' ' .. hlc .. ' ' .. origin .. ' ' .. tp .. ' ' .. deleted)"),
-  },
+  { name: 'no record write', what: 'no SET of the record\'s content', edit: (s) => s.replace(RECORD_SET, 'local _ = nil') },
   { name: 'no re-emit', what: 'no XADD to the node\'s own stream (as with emit_replicated: false)', edit: (s) => s.replace("local do_emit = ARGV[2] == '1'", 'local do_emit = false') },
   { name: 'no key index', what: 'no ZADD of new keys into the live-key index', edit: (s) => s.replace('\nindex_flush(p)', '\nlocal _ = nil') },
 ];
