@@ -95,9 +95,11 @@ export class RedisStoreReader implements StoreReader {
     });
   }
 
+  /** One reply per queued command, in order; a failed command or an aborted MULTI throws. */
   protected async exec(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
     if (pipeline.length === 0) return [];
-    const replies = (await this.call(() => pipeline.exec())) ?? [];
+    const replies = await this.call(() => pipeline.exec());
+    if (replies === null) throw new ReplicationError('read_failed', `a read of ${this.keys.prefix}* was aborted by Redis`);
     return replies.map(([err, value]) => {
       if (err) throw err;
       return value;
