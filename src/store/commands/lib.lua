@@ -18,7 +18,6 @@ local function k_stream(p) return p .. 'cdc' end
 local tonumber, sub, bxor, tohex, unpack = tonumber, string.sub, bit.bxor, bit.tohex, unpack
 local spack, sunpack = struct.pack, struct.unpack
 local WORDS = '>i4i4i4i4i4'
-local DIGEST_BYTES = 20
 local BUCKET_FIELD = '' -- a bucket's digest, in its leaves hash (no user key is empty)
 
 local function words_of(hex)
