@@ -12,6 +12,7 @@ import { assertValidKey } from '../model/key.js';
 import { assertNodeId } from '../model/node-id.js';
 import { isTraceParent } from '../model/trace-parent.js';
 import { compressForWire } from '../cdc/compression.js';
+import { formatDelMeta, formatPutMeta } from '../cdc/meta.js';
 import { sha256Hex } from '../cdc/content-hash.js';
 import { TREE_FORMAT, TREE_FORMAT_V2, bucketOf, leafDigestBytes } from '../merkle/tree-shape.js';
 import { createRedisClient, type RedisEndpoint } from '../redis/connect.js';
@@ -300,21 +301,18 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     // so JavaScript's string order is their byte order.
     let maxHlc = '';
     for (const c of changes) if (c.hlc > maxHlc) maxHlc = c.hlc;
-    // Per change: a header (the new leaf's digest and the key's bucket, computed here on the less
-    // busy core, then the short fields: none can contain a space), the key, the content and the
-    // bytes to re-emit. Few arguments per change keep both the client's framing and Redis's
-    // parsing cheap.
-    const args: (string | number | Buffer)[] = [this.keys.prefix, this.emitReplicated ? '1' : '0', this.cdcMaxlen, changes.length, maxHlc];
+    // Per change: the key's bucket and the new leaf as stored (digest, stamp, metadata), the key,
+    // the content, the bytes to re-emit and the meta to re-emit with them. Built here, on the
+    // less busy core: the script only reads the stamp back to decide last-writer-wins.
+    const emit = this.emitReplicated;
+    const args: (string | number | Buffer)[] = [this.keys.prefix, emit ? '1' : '0', this.cdcMaxlen, changes.length, maxHlc];
     for (const c of changes) {
-      const deleted = c.op === 'DEL';
-      const digest = leafDigestBytes(c.key, { hlc: c.hlc, origin: c.origin, hash: deleted ? '' : c.hash, deleted });
       if (c.op === 'PUT') {
         // '' when the wire bytes are the content itself (not compressed): the script emits the content.
-        const wire = this.emitReplicated ? (c.wireData ?? compressForWire(c.content)) : '';
-        const fields = `${bucketOf(c.key)} PUT ${c.hlc} ${c.origin} ${c.hash} ${c.contentType} ${c.version} ${c.updatedAt} ${c.traceParent ?? ''}`;
-        args.push(head(digest, fields), c.key, c.content, wire === c.content ? '' : wire);
+        const wire = emit ? (c.wireData ?? compressForWire(c.content)) : '';
+        args.push(applyHead(c), c.key, c.content, wire === c.content ? '' : wire, emit ? formatPutMeta(c) : '');
       } else {
-        args.push(head(digest, `${bucketOf(c.key)} DEL ${c.hlc} ${c.origin}   0 ${c.updatedAt} `), c.key, '', '');
+        args.push(applyHead(c), c.key, '', '', emit ? formatDelMeta(c) : '');
       }
     }
     return args;
@@ -362,12 +360,23 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
   }
 }
 
-/** apply.lua's per-change header: the leaf digest's 20 bytes, then ASCII fields. */
-function head(digest: Buffer, fields: string): Buffer {
-  const out = Buffer.allocUnsafe(digest.length + fields.length);
-  digest.copy(out, 0);
-  out.write(fields, digest.length, 'latin1');
-  return out;
+/**
+ * apply.lua's per-change head: the key's bucket (4 hex digits), then the leaf exactly as the
+ * store keeps it (docs/wire-format.md). A DEL's version is 0: the script fills in the deleted
+ * record's.
+ */
+function applyHead(c: Change): Buffer {
+  const deleted = c.op === 'DEL';
+  const hash = deleted ? '' : c.hash;
+  const digest = leafDigestBytes(c.key, { hlc: c.hlc, origin: c.origin, hash, deleted });
+  const text = deleted
+    ? `${c.hlc} 1  ${c.origin}  0 ${c.updatedAt} `
+    : `${c.hlc} 0 ${hash} ${c.origin} ${c.contentType} ${c.version} ${c.updatedAt} ${c.traceParent ?? ''}`;
+  const head = Buffer.allocUnsafe(4 + digest.length + text.length);
+  head.write(bucketOf(c.key), 0, 'latin1');
+  digest.copy(head, 4);
+  head.write(text, 4 + digest.length, 'latin1');
+  return head;
 }
 
 function checkedThreshold(threshold: number): number {

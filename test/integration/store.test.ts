@@ -153,6 +153,11 @@ describe('RedisStore CDC emission', () => {
       expect(await store.applyChanges([delChange('k', 2000, 'zurich')])).toEqual(['applied']);
       expect(await store.get('k')).toBeNull();
       expect(await store.isCurrent('k', newer.hash)).toBe(false);
+      // The tombstone keeps the deleted record's version: a later local put counts on from it;
+      // a replicated delete of a key never seen starts from 0.
+      expect((await store.put('k', Buffer.from('back'))).version).toBe(8);
+      expect(await store.applyChanges([delChange('unseen', 3000, 'paris')])).toEqual(['applied']);
+      expect((await store.put('unseen', Buffer.from('v'))).version).toBe(1);
     } finally {
       await store.close();
     }

@@ -260,21 +260,16 @@ local function leaf_and_bucket(leaves, key)
   return got[1], got[2]
 end
 
--- Writes one winning change: the record's content (removed for a tombstone), leaf (stamp and
--- metadata) and bucket digest, indexes and the pending branch delta. old_raw / old_bucket are what leaf_and_bucket returned; digest is the new
--- leaf's digest (20 bytes), computed by the caller.
-local function store_change(p, key, bucket, old_raw, old_bucket, digest, op, hlc, origin, content, hash, ctype, version, updated, tp)
-  local deleted = '0'
-  if op == 'DEL' then
-    deleted = '1'; content = ''; hash = ''; ctype = ''
-  end
+-- Writes one winning change: the record's content (removed for a tombstone), the leaf `leaf`
+-- (as stored: digest, stamp and metadata) and the bucket digest, the indexes and the pending
+-- branch delta. old_raw / old_bucket are what leaf_and_bucket returned.
+local function store_change(p, key, bucket, old_raw, old_bucket, leaf, hlc, deleted, content)
   if deleted == '1' then
     redis.call('DEL', k_record(p, key))
   else
     redis.call('SET', k_record(p, key), content)
   end
-  leaf_replace(k_leaves(p, bucket), bucket, key, old_raw, old_bucket,
-    leaf_value(digest, hlc, deleted, hash, origin, ctype, version, updated, tp))
+  leaf_replace(k_leaves(p, bucket), bucket, key, old_raw, old_bucket, leaf)
   local od = old_raw and sub(old_raw, 44, 44)
   local was_live = od == '0'
   local was_deleted = od == '1'

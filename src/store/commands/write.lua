@@ -22,8 +22,9 @@ version = string.format('%d', version)
 local updated = string.format('%d', now)
 
 local deleted = '0'
-if op == 'DEL' then deleted = '1'; hash = '' end
-store_change(p, key, bucket, old_raw, old_bucket, leaf_digest(key, hlc, origin, hash, deleted), op, hlc, origin, content, hash, ctype, version, updated, tp)
+if op == 'DEL' then deleted = '1'; hash = ''; ctype = '' end
+local leaf = leaf_value(leaf_digest(key, hlc, origin, hash, deleted), hlc, deleted, hash, origin, ctype, version, updated, tp)
+store_change(p, key, bucket, old_raw, old_bucket, leaf, hlc, deleted, content)
 tree_flush(p)
 index_flush(p)
 if op == 'PUT' then
