@@ -14,11 +14,12 @@ import { isTraceParent } from '../model/trace-parent.js';
 import { compressForWire } from '../cdc/compression.js';
 import { formatDelMeta, formatPutMeta } from '../cdc/meta.js';
 import { sha256Hex } from '../cdc/content-hash.js';
-import { TREE_FORMAT, TREE_FORMAT_V2, bucketOf, leafDigestBytes } from '../merkle/tree-shape.js';
+import { TREE_FORMAT, TREE_FORMAT_V2, bucketOf } from '../merkle/tree-shape.js';
 import { createRedisClient, type RedisEndpoint } from '../redis/connect.js';
 import { scripts } from './commands/index.js';
 import { META_FIELDS } from './keys.js';
-import { RedisStoreReader, changeToRecord, parseLeaf } from './store-reader.js';
+import { RedisStoreReader, changeToRecord } from './store-reader.js';
+import { formatLeaf, parseLeaf } from './leaf.js';
 import { assertValidChange } from './validate-change.js';
 import { MemoryGuard } from './memory-guard.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
@@ -360,23 +361,9 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
   }
 }
 
-/**
- * apply.lua's per-change head: the key's bucket (4 hex digits), then the leaf exactly as the
- * store keeps it (docs/wire-format.md). A DEL's version is 0: the script fills in the deleted
- * record's.
- */
+/** apply.lua's per-change head: the key's bucket (4 hex digits), then its new leaf as stored. */
 function applyHead(c: Change): Buffer {
-  const deleted = c.op === 'DEL';
-  const hash = deleted ? '' : c.hash;
-  const digest = leafDigestBytes(c.key, { hlc: c.hlc, origin: c.origin, hash, deleted });
-  const text = deleted
-    ? `${c.hlc} 1  ${c.origin}  0 ${c.updatedAt} `
-    : `${c.hlc} 0 ${hash} ${c.origin} ${c.contentType} ${c.version} ${c.updatedAt} ${c.traceParent ?? ''}`;
-  const head = Buffer.allocUnsafe(4 + digest.length + text.length);
-  head.write(bucketOf(c.key), 0, 'latin1');
-  digest.copy(head, 4);
-  head.write(text, 4 + digest.length, 'latin1');
-  return head;
+  return Buffer.concat([Buffer.from(bucketOf(c.key), 'latin1'), formatLeaf(c)]);
 }
 
 function checkedThreshold(threshold: number): number {

@@ -5,9 +5,9 @@
  */
 import type { Redis } from 'ioredis';
 import { ReplicationError } from '../errors.js';
-import { CONTENT_TYPES, type Change, type ContentType } from '../model/change.js';
-import { isHlc } from '../model/hlc.js';
+import type { Change } from '../model/change.js';
 import { BUCKET_DIGEST_FIELD, StoreKeys, META_FIELDS } from './keys.js';
+import { leafToChange, parseLeaf } from './leaf.js';
 import type { LeafStamp, StoreReader, StoredRecord } from './sync-engine.js';
 import { DIGEST_BYTES, ZERO_DIGEST, bucketOf, bucketsOfBranch } from '../merkle/tree-shape.js';
 
@@ -107,61 +107,12 @@ export class RedisStoreReader implements StoreReader {
   }
 }
 
-/** A leaf as stored: the stamp the cold path compares, and the metadata of the record. */
-export interface StoredLeaf {
-  stamp: LeafStamp;
-  contentType: ContentType;
-  version: number;
-  updatedAt: number;
-  traceParent: string;
-}
-
-/**
- * A stored leaf: its digest (20 bytes), then "<hlc> <0|1> <hash> <origin> <content_type>
- * <version> <updated_at> <trace_parent>" (docs/wire-format.md). A value without that shape is
- * reported, not guessed at: a peer's store is input.
- */
-export function parseLeaf(raw: Buffer, key: string): StoredLeaf {
-  const parts = raw.toString('latin1', DIGEST_BYTES).split(' ');
-  const [hlc = '', deleted, hash = '', origin = '', contentType = '', version = '', updatedAt = '', traceParent = ''] = parts;
-  const live = deleted === '0';
-  if (parts.length !== 8 || (!live && deleted !== '1') || !isHlc(hlc) || origin === '' || !/^\d+$/.test(version) || !/^\d+$/.test(updatedAt)
-    || (live && !CONTENT_TYPES.includes(contentType as ContentType))) {
-    throw new ReplicationError('bad_leaf', `leaf of key ${JSON.stringify(key)} is not in tree format v3`);
-  }
-  return {
-    stamp: { hlc, origin, hash, deleted: !live },
-    contentType: (live ? contentType : 'binary') as ContentType,
-    version: Number(version),
-    updatedAt: Number(updatedAt),
-    traceParent,
-  };
-}
-
 /** A stored branch or bucket digest (20 bytes) as hex, the form the cold path compares. */
 function digestHex(raw: Buffer, node: string): string {
   if (raw.length !== DIGEST_BYTES) {
     throw new ReplicationError('bad_tree', `${node}'s digest is ${raw.length} bytes, not ${DIGEST_BYTES}: not tree format v3`);
   }
   return raw.toString('hex');
-}
-
-/** A record as a change, from its leaf and (live records) its content. */
-export function leafToChange(key: string, leaf: StoredLeaf, content: Buffer | null): Change {
-  const { hlc, origin, hash, deleted } = leaf.stamp;
-  if (deleted) return { op: 'DEL', key, hlc, origin, updatedAt: leaf.updatedAt };
-  return {
-    op: 'PUT',
-    key,
-    hlc,
-    origin,
-    updatedAt: leaf.updatedAt,
-    content: content ?? Buffer.alloc(0),
-    hash,
-    contentType: leaf.contentType,
-    version: leaf.version,
-    ...(leaf.traceParent ? { traceParent: leaf.traceParent } : {}),
-  };
 }
 
 export function changeToRecord(change: Change & { op: 'PUT' }): StoredRecord {

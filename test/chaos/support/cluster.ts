@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { parseConfigText } from '../../../src/config/load.js';
 import { StoreKeys } from '../../../src/store/keys.js';
-import { parseLeaf } from '../../../src/store/store-reader.js';
+import { parseLeaf } from '../../../src/store/leaf.js';
 import { bucketOf } from '../../../src/merkle/tree-shape.js';
 import { DaemonProcess, runCli, type LogLine } from '../../support/daemon-process.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
