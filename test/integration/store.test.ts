@@ -439,6 +439,25 @@ describe('RedisStoreReader', () => {
       const leaves = await allLeaves(store);
       expect(leaves.size).toBe(300);
       expect(formatHlc(0, 0) < [...leaves.values()][0]!.hlc).toBe(true);
+      // Each branch's bucket digests XOR to the branch digest.
+      const buckets = await store.bucketDigests([...branches.keys()]);
+      for (const [branch, digest] of branches) {
+        let sum = Buffer.alloc(20);
+        for (const d of buckets.get(branch)!.values()) sum = Buffer.from(sum.map((v, i) => v ^ Buffer.from(d, 'hex')[i]!));
+        expect(sum.toString('hex')).toBe(digest);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a corrupt bucket digest with a clear error instead of comparing with it', async () => {
+    const store = await openStore(server.url, { nodeId: 'london' });
+    try {
+      await store.put('k', Buffer.from('v'));
+      const bucket = bucketOf('k');
+      await raw.hset(store.keys.leaves(bucket), '', 'abc');
+      await expect(store.bucketDigests([bucket.slice(0, 2)])).rejects.toThrow(`bad_tree: bucket ${bucket} has a 3-byte digest`);
     } finally {
       await store.close();
     }
