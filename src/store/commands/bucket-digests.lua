@@ -5,19 +5,21 @@
 -- bytes, the digests of its buckets 00…ff in order, all zeros where a bucket is empty.
 local p = ARGV[1]
 local ZERO = string.rep('\0', 20)
+local SUFFIXES = {}
+for j = 0, 255 do SUFFIXES[j + 1] = string.format('%02x', j) end
 local out = {}
 for i = 2, #ARGV do
   local branch = ARGV[i]
+  local base = k_leaves(p, branch)
   local digests = {}
-  for j = 0, 255 do
-    local bucket = branch .. string.format('%02x', j)
-    local d = redis.call('HGET', k_leaves(p, bucket), BUCKET_FIELD)
+  for j = 1, 256 do
+    local d = redis.call('HGET', base .. SUFFIXES[j], BUCKET_FIELD)
     if not d then
-      digests[j + 1] = ZERO
+      digests[j] = ZERO
     elseif #d == 20 then
-      digests[j + 1] = d
+      digests[j] = d
     else
-      return redis.error_reply('bad_tree: bucket ' .. bucket .. ' has a ' .. #d .. '-byte digest, not 20 (not tree format v3)')
+      return redis.error_reply('bad_tree: bucket ' .. branch .. SUFFIXES[j] .. ' has a ' .. #d .. '-byte digest, not 20 (not tree format v3)')
     end
   end
   out[#out + 1] = table.concat(digests)
