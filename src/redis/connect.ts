@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ValidationError } from '../errors.js';
+import { ErrorSafeConnector } from './error-safe-connector.js';
 
 export interface TlsFiles {
   ca_file?: string;
@@ -36,6 +37,7 @@ export function redisOptionsFor(endpoint: RedisEndpoint, extra: RedisOptions = {
     host: url.hostname.replace(/^\[|\]$/g, ''),
     port: url.port ? Number(url.port) : 6379,
     db: Number.isInteger(db) ? db : 0,
+    Connector: ErrorSafeConnector,
     ...extra,
   };
   const username = endpoint.username ?? (url.username ? decodeURIComponent(url.username) : undefined);

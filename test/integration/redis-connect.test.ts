@@ -1,0 +1,54 @@
+/**
+ * The clients the engine opens (src/redis/connect.ts) survive a socket that errors more than once:
+ * ioredis listens for a socket's first error only (redis/ioredis#961), and an 'error' event nobody
+ * listens to is thrown — an uncaught exception that would stop the engine. Seen in CI as a TLS
+ * peer's alert arriving after the client had refused the peer's certificate.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Socket } from 'node:net';
+import { Redis } from 'ioredis';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { createRedisClient, redisOptionsFor } from '../../src/redis/connect.js';
+
+let server: RedisServer;
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+const socketOf = (client: Redis): Socket => (client as unknown as { stream: Socket }).stream;
+
+describe('Redis clients', () => {
+  it('a second error on a socket is absorbed, and the client keeps working', async () => {
+    const client = createRedisClient({ redis_url: server.url });
+    const seen: string[] = [];
+    client.on('error', (err: Error) => seen.push(err.message));
+    try {
+      await client.ping();
+      const socket = socketOf(client);
+      expect(() => socket.emit('error', new Error('first'))).not.toThrow();
+      expect(() => socket.emit('error', new Error('late TLS alert'))).not.toThrow();
+      expect(seen).toContain('first');
+      expect(await client.ping()).toBe('PONG');
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('a plain ioredis client, for comparison, throws on the second error', async () => {
+    const options = redisOptionsFor({ redis_url: server.url });
+    delete options.Connector;
+    const client = new Redis(options);
+    client.on('error', () => undefined);
+    try {
+      await client.ping();
+      const socket = socketOf(client);
+      socket.emit('error', new Error('first'));
+      expect(() => socket.emit('error', new Error('late TLS alert'))).toThrow('late TLS alert');
+    } finally {
+      client.disconnect();
+    }
+  });
+});
