@@ -5,7 +5,7 @@
  * build on it.
  *
  * Work is bounded: one round trip when the roots match; otherwise one for the branch
- * digests, then per group of ≤ `branchConcurrency` divergent branches one pipelined read of
+ * digests, then per group of ≤ `branchConcurrency` divergent branches one read (a script) of
  * their bucket digests, and pipelined leaf reads of the divergent buckets in chunks.
  * Local and peer reads of the same level run in parallel and count as one round trip.
  */

@@ -21,6 +21,8 @@ export class StoreKeys {
   readonly liveKeys: string;
   readonly tombstones: string;
   readonly branches: string;
+  /** Tree format v2's bucket hash; exists only until migrate-v2.lua has converted the store. */
+  readonly v2Buckets: string;
 
   constructor(prefix: string) {
     this.prefix = prefix;
@@ -29,6 +31,7 @@ export class StoreKeys {
     this.liveKeys = `${prefix}m:keys`;
     this.tombstones = `${prefix}m:tombs`;
     this.branches = `${prefix}t:br`;
+    this.v2Buckets = `${prefix}t:bk`;
   }
 
   record(key: string): string {
@@ -44,4 +47,8 @@ export class StoreKeys {
 export const BUCKET_DIGEST_FIELD = '';
 
 /** Fields of the `m:meta` hash. */
-export const META_FIELDS = { clock: 'hlc', format: 'format', root: 'root', incarnation: 'incarnation' } as const;
+export const META_FIELDS = {
+  clock: 'hlc', format: 'format', root: 'root', incarnation: 'incarnation',
+  /** Next branch to convert while a v2 store is migrated (commands/migrate-v2.lua). */
+  migration: 'migrating_v3',
+} as const;

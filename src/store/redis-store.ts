@@ -146,7 +146,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
    * Another engine must not write to the store meanwhile (docs/operations.md: upgrading).
    */
   private async migrateFromV2(logger: Logger): Promise<void> {
-    const progress = await this.call(() => this.redis.hget(this.keys.meta, 'migrating_v3'));
+    const progress = await this.call(() => this.redis.hget(this.keys.meta, META_FIELDS.migration));
     let branch = Number(progress ?? '0');
     logger.warn({ prefix: this.keys.prefix, from: TREE_FORMAT_V2, to: TREE_FORMAT, branch }, 'store: migrating the tree layout to v3');
     while (branch < 256) {

@@ -1,7 +1,7 @@
 /**
  * Reads a store's tree and records through any Redis connection: the node's own, or a
  * peer's (read-only; the cold path drills down and fetches with it). Every multi-key read
- * is one pipeline: one round trip per drill-down level.
+ * is one round trip (a pipeline, a MULTI or one read-only script) per drill-down level.
  */
 import type { Redis } from 'ioredis';
 import { ReplicationError } from '../errors.js';

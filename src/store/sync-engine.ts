@@ -23,9 +23,9 @@ export interface StoreReader {
   merkleRoot(): Promise<string>;
   /** Non-zero branch digests: branch id (2 hex chars) → digest. */
   branchDigests(): Promise<Map<string, string>>;
-  /** Several branches' non-zero bucket digests at once (pipelined): bucket id (4 hex) → digest. */
+  /** Several branches' non-zero bucket digests in one round trip: bucket id (4 hex) → digest. */
   bucketDigests(branches: readonly string[]): Promise<Map<string, Map<string, string>>>;
-  /** Several buckets' leaves at once (pipelined): bucket id → key → stamp. */
+  /** Several buckets' leaves in one round trip (pipelined): bucket id → key → stamp. */
   bucketLeaves(buckets: readonly string[]): Promise<Map<string, Map<string, LeafStamp>>>;
   /** Current records and tombstones of these keys, as changes (absent keys are left out). */
   fetchChanges(keys: readonly string[]): Promise<Change[]>;

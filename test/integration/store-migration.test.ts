@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { allLeaves, delChange, putChange, uniquePrefix } from '../support/store-fixtures.js';
 import { RedisStore } from '../../src/store/redis-store.js';
-import { StoreKeys } from '../../src/store/keys.js';
+import { META_FIELDS, StoreKeys } from '../../src/store/keys.js';
 import { scripts } from '../../src/store/commands/index.js';
 import type { Change } from '../../src/model/change.js';
 import {
@@ -62,7 +62,7 @@ async function writeV2(prefix: string, all: Change[]): Promise<void> {
     if (del) p.zadd(keys.tombstones, Number(c.hlc.slice(0, 16)), c.key);
     else p.zadd(keys.liveKeys, 0, c.key);
   }
-  p.hset(`${prefix}t:bk`, Object.fromEntries(buckets));
+  p.hset(keys.v2Buckets, Object.fromEntries(buckets));
   p.hset(keys.branches, Object.fromEntries(branches));
   p.hset(keys.meta, { format: TREE_FORMAT_V2, root: [...branches.values()].reduce(xorDigests, ZERO_DIGEST), hlc: all.map((c) => c.hlc).sort().at(-1)! });
   await p.exec();
@@ -75,7 +75,9 @@ async function referenceStore(all: Change[]): Promise<RedisStore> {
   return store;
 }
 
-async function expectMigrated(store: RedisStore, all: Change[]): Promise<void> {
+/** Opens the store at `prefix` (which migrates it) and checks it against a v3 store of the same changes. */
+async function expectMigratedOnConnect(prefix: string, all: Change[]): Promise<void> {
+  const store = await RedisStore.connect({ url: server.url, prefix, nodeId: 'london' });
   const ref = await referenceStore(all);
   try {
     expect(await store.treeFormat()).toBe(TREE_FORMAT);
@@ -96,14 +98,14 @@ async function expectMigrated(store: RedisStore, all: Change[]): Promise<void> {
         expect(record).toEqual(expected);
       }
     }
-    expect(await raw.exists(`${store.keys.prefix}t:bk`)).toBe(0);
-    expect(await raw.hget(store.keys.meta, 'migrating_v3')).toBeNull();
+    expect(await raw.exists(store.keys.v2Buckets)).toBe(0);
+    expect(await raw.hget(store.keys.meta, META_FIELDS.migration)).toBeNull();
     expect(await store.keyCount()).toBe(all.filter((c) => c.op === 'PUT').length);
     // A tombstone's version survives the migration: the next PUT counts on from it.
     const deleted = all.find((c) => c.op === 'DEL')!;
     expect((await store.put(deleted.key, Buffer.from('again'))).version).toBe(4);
   } finally {
-    await ref.close();
+    await Promise.all([store.close(), ref.close()]);
   }
 }
 
@@ -112,12 +114,7 @@ describe('tree format v2 → v3 migration', () => {
     const prefix = uniquePrefix('v2');
     const all = changes();
     await writeV2(prefix, all);
-    const store = await RedisStore.connect({ url: server.url, prefix, nodeId: 'london' });
-    try {
-      await expectMigrated(store, all);
-    } finally {
-      await store.close();
-    }
+    await expectMigratedOnConnect(prefix, all);
   });
 
   it('resumes an interrupted migration where it stopped, converting no branch twice', async () => {
@@ -126,21 +123,17 @@ describe('tree format v2 → v3 migration', () => {
     await writeV2(prefix, all);
     // A first engine converted 100 branches, then died.
     for (let b = 0; b < 100; b++) expect(await scripts.migrateV2.run(raw, [prefix, TREE_FORMAT_V2, TREE_FORMAT, b])).toBe(b + 1);
-    expect(await raw.hget(`${prefix}m:meta`, 'migrating_v3')).toBe('100');
+    expect(await raw.hget(new StoreKeys(prefix).meta, META_FIELDS.migration)).toBe('100');
     // Out of turn: refused, nothing changed.
     expect(await scripts.migrateV2.run(raw, [prefix, TREE_FORMAT_V2, TREE_FORMAT, 5])).toBe(-1);
-    const store = await RedisStore.connect({ url: server.url, prefix, nodeId: 'london' });
-    try {
-      await expectMigrated(store, all);
-    } finally {
-      await store.close();
-    }
+    await expectMigratedOnConnect(prefix, all);
   });
 
   it('still refuses any other format, changing nothing', async () => {
     const prefix = uniquePrefix('v9');
-    await raw.hset(`${prefix}m:meta`, 'format', 'tictac/v9;sha256-xor;branches=16;buckets=16');
+    const { meta } = new StoreKeys(prefix);
+    await raw.hset(meta, 'format', 'tictac/v9;sha256-xor;branches=16;buckets=16');
     await expect(RedisStore.connect({ url: server.url, prefix, nodeId: 'london' })).rejects.toMatchObject({ code: 'tree_format_mismatch' });
-    expect(await raw.hgetall(`${prefix}m:meta`)).toEqual({ format: 'tictac/v9;sha256-xor;branches=16;buckets=16' });
+    expect(await raw.hgetall(meta)).toEqual({ format: 'tictac/v9;sha256-xor;branches=16;buckets=16' });
   });
 });

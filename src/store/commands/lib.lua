@@ -10,6 +10,7 @@ local function k_tombs(p) return p .. 'm:tombs' end
 local function k_branches(p) return p .. 't:br' end
 local function k_leaves(p, bucket) return p .. 't:lf:' .. bucket end
 local function k_stream(p) return p .. 'cdc' end
+local function k_v2_buckets(p) return p .. 't:bk' end -- tree format v2 only (migrate-v2.lua)
 
 -- Digests are SHA-1 (20 bytes). Leaf, bucket and branch digests are stored as the raw 20 bytes
 -- and combined as five 32-bit words with struct.unpack / struct.pack (one C call each) rather

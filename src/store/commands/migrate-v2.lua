@@ -6,12 +6,12 @@
 -- -1 when the store is not (or no longer) a v2 store at that point of its migration.
 local p, v2, v3, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local meta = k_meta(p)
-local PROGRESS = 'migrating_v3'
+local PROGRESS = 'migrating_v3' -- META_FIELDS.migration in keys.ts
 if redis.call('HGET', meta, 'format') ~= v2 then return -1 end
 if tonumber(redis.call('HGET', meta, PROGRESS) or '0') ~= n then return -1 end
 
 local branch = string.format('%02x', n)
-local v2_buckets = p .. 't:bk'
+local v2_buckets = k_v2_buckets(p)
 for i = 0, 255 do
   local bucket = branch .. string.format('%02x', i)
   local lk = k_leaves(p, bucket)
