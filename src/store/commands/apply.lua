@@ -21,14 +21,6 @@ local outcomes = {}
 local emitted = false
 local sub = string.sub
 
--- A DEL's leaf with the version of the leaf it replaces (0 when there was none) in place of its 0.
-local function tombstone_leaf(leaf, old_raw)
-  local _, _, _, _, after_origin = parse_leaf(leaf)
-  local after_type = string.find(leaf, ' ', after_origin + 1, true) -- a tombstone's content type is empty
-  local after_version = string.find(leaf, ' ', after_type + 1, true)
-  return sub(leaf, 1, after_type) .. (old_raw and leaf_version(old_raw) or '0') .. sub(leaf, after_version)
-end
-
 for i = 0, n - 1 do
   local b = 6 + i * 5
   local head, key = ARGV[b], ARGV[b + 1]
@@ -42,7 +34,8 @@ for i = 0, n - 1 do
   end
   if cmp > 0 then
     local content = ARGV[b + 2]
-    if deleted == '1' then leaf = tombstone_leaf(leaf, old_raw) end
+    -- A DEL's leaf carries version 0: it keeps the version of the record it deletes.
+    if deleted == '1' then leaf = with_version(leaf, old_raw and leaf_version(old_raw) or '0') end
     store_change(p, key, bucket, old_raw, old_bucket, leaf, hlc, deleted, content)
     if do_emit then
       if deleted == '0' then

@@ -93,12 +93,23 @@ local function parse_leaf(raw)
   return sub(raw, 21, 42), sub(raw, 44, 44), sub(raw, 46, e1 - 1), sub(raw, e1 + 1, e2 - 1), e2
 end
 
+-- First and last position of a leaf's version field (after the origin and the content type).
+local function version_span(raw)
+  local _, _, _, _, after_origin = parse_leaf(raw)
+  local after_type = string.find(raw, ' ', after_origin + 1, true)
+  local after_version = string.find(raw, ' ', after_type + 1, true)
+  return after_type + 1, after_version - 1
+end
+
 -- The record's version kept in a leaf (it outlives the content: a DEL keeps it, a later PUT counts on).
 local function leaf_version(raw)
-  local _, _, _, _, e2 = parse_leaf(raw)
-  local e3 = string.find(raw, ' ', e2 + 1, true)
-  local e4 = string.find(raw, ' ', e3 + 1, true)
-  return sub(raw, e3 + 1, e4 - 1)
+  return sub(raw, version_span(raw))
+end
+
+-- The leaf with another version.
+local function with_version(raw, version)
+  local first, last = version_span(raw)
+  return sub(raw, 1, first - 1) .. version .. sub(raw, last + 1)
 end
 
 -- Must equal leafDigest() in src/merkle/tree-shape.ts (there as hex, here as 20 bytes).
