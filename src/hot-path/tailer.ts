@@ -2,8 +2,10 @@
  * One peer's hot path (DESIGN §6):
  *   circuit → backpressure → XREAD COUNT n BLOCK t → rate limit → decode/reject → drop own
  *   origin → collapse → one batched apply → persist cursor → metrics.
- * The cursor is persisted only after the batch is applied, so a crash replays at most
- * one batch, which the LWW apply makes harmless. A failed apply never advances the cursor.
+ * The cursor is persisted only after the batch is applied, so a crash replays at most the
+ * batches in flight, which the LWW apply makes harmless. A failed apply never advances the
+ * cursor. Up to APPLY_WINDOW batches are applied at once (pipelined on the store's connection,
+ * applied by Redis in order): see `dispatch`.
  */
 import { STREAM_START, compareStreamIds } from '../cdc/stream-id.js';
 import type { CursorStore } from '../cursor/cursor-store.js';
@@ -15,7 +17,7 @@ import { startApplySpans } from '../observability/tracing.js';
 import type { CircuitBreaker } from '../peer/circuit-breaker.js';
 import { ExponentialBackoff } from '../peer/backoff.js';
 import type { PeerConnection, RawStreamEntry } from '../peer/peer-connection.js';
-import type { SyncEngine } from '../store/sync-engine.js';
+import type { ApplyOutcome, SyncEngine } from '../store/sync-engine.js';
 import { AimdBatchSizer } from './aimd.js';
 import { detectGap, type GapKind } from './gap.js';
 import { LagTracker } from './lag.js';
@@ -73,9 +75,17 @@ export interface TailerCounters {
 }
 
 const STREAM_INFO_INTERVAL_MS = 1000;
+/**
+ * Batches whose apply may be outstanding at once. Two keep the local Redis busy: it applies one
+ * while this process decodes and encodes the next, instead of idling between batches (measured
+ * in BENCHMARKS.md). More would only queue in Redis and hold memory.
+ */
+export const APPLY_WINDOW = 2;
 
 /** One XREAD's entries, already decoded (prepareBatch), with what the loop's bookkeeping needs. */
 interface ReadBatch {
+  /** The id the read continued after. */
+  from: string;
   raw: RawStreamEntry[];
   /** Decoded lazily for a fresh read, eagerly for a read-ahead (see readAhead). */
   prepared: PreparedBatch | null;
@@ -113,6 +123,17 @@ export class StreamTailer {
   private lastEventAt: number | null = null;
   private readonly counters: TailerCounters = { eventsRead: 0, eventsApplied: 0, eventsDeduped: 0, eventsRejected: 0, batches: 0, gaps: 0 };
   private ahead: ReadAhead | null = null;
+  /**
+   * Where the next read continues: the end of the last batch dispatched. Ahead of `cursor` while
+   * batches are in flight; put back to `cursor` when an apply fails or a gap resets the cursor.
+   */
+  private position: string;
+  /** The finishing of every dispatched batch, in dispatch order (see `dispatch`); oldest first. */
+  private inFlight: Promise<boolean>[] = [];
+  /** Resolves when the last dispatched batch is finished: batches finish strictly in order. */
+  private lastFinished: Promise<unknown> = Promise.resolve();
+  /** An apply failed: the loop backs off before reading again. */
+  private applyFailed = false;
 
   constructor(deps: TailerDeps, settings: TailerSettings) {
     this.d = deps;
@@ -121,6 +142,7 @@ export class StreamTailer {
     this.aimd = this.makeAimd(settings.hotPath);
     this.bucket = this.makeBucket(settings.hotPath);
     this.cursor = deps.cursors.get(deps.peerId) ?? STREAM_START;
+    this.position = this.cursor;
   }
 
   start(): void {
@@ -129,7 +151,7 @@ export class StreamTailer {
     this.loopDone = this.loop();
   }
 
-  /** Stops reading, lets the batch in flight finish (its cursor persisted), then resolves. */
+  /** Stops reading, lets the batches in flight finish (their cursor persisted), then resolves. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.sleeper.wakeAll();
@@ -184,6 +206,13 @@ export class StreamTailer {
         await this.sleeper.sleep(this.retry.next());
       }
     }
+    await this.drain();
+  }
+
+  /** Waits until every dispatched batch is finished. */
+  private async drain(): Promise<void> {
+    await this.lastFinished;
+    this.inFlight = [];
   }
 
   private async step(): Promise<void> {
@@ -191,6 +220,15 @@ export class StreamTailer {
     if (!breaker.canRequest()) {
       this.paused = 'circuit_open';
       await this.sleeper.sleep(250);
+      return;
+    }
+    if (this.applyFailed) {
+      // Everything dispatched after the failed batch is dropped unfinished (see finish); once it
+      // has settled, back off and read again from the cursor.
+      await this.drain();
+      this.applyFailed = false;
+      this.position = this.cursor;
+      await this.sleeper.sleep(this.retry.next());
       return;
     }
     if (!(await this.storeAccepting())) return;
@@ -224,12 +262,17 @@ export class StreamTailer {
         await this.sleeper.sleep(waitMs, { interruptible: false });
       }
     }
-    await this.applyBatch(raw, read.prepared ?? this.prepare(raw));
+    // Read from where a failed batch left off: dropped, read again after the back-off.
+    if (this.applyFailed) return;
+    this.position = raw[raw.length - 1]!.id;
+    this.inFlight.push(this.dispatch(read.from, raw, read.prepared ?? this.prepare(raw)));
+    // A full window: wait for the oldest batch before reading another.
+    while (this.inFlight.length >= APPLY_WINDOW) await this.inFlight.shift();
   }
 
   /**
-   * The batch after the cursor: the read-ahead when it continues from the cursor, else a fresh
-   * read. A read-ahead that does not (the batch before it failed to apply, or a gap reset the
+   * The batch after the read position: the read-ahead when it continues from there, else a fresh
+   * read. A read-ahead that does not (a batch before it failed to apply, or a gap reset the
    * cursor) is awaited and dropped first, so two reads never queue on the stream connection.
    */
   private async nextRead(): Promise<ReadBatch | null> {
@@ -237,10 +280,10 @@ export class StreamTailer {
     this.ahead = null;
     if (ahead) {
       const result = await ahead.result;
-      if (ahead.from === this.cursor) return result;
+      if (ahead.from === this.position) return result;
     }
     if (this.stopping) return null;
-    return this.read(this.cursor);
+    return this.read(this.position);
   }
 
   private async read(from: string): Promise<ReadBatch | null> {
@@ -248,7 +291,7 @@ export class StreamTailer {
     const requested = h.rate_limit_enabled ? Math.min(this.aimd.current, h.rate_limit_burst) : this.aimd.current;
     const t0 = this.now();
     const raw = await this.peerCall(() => this.d.connection.read(from, requested, h.block_timeout));
-    return raw === null ? null : { raw, prepared: null, requested, readMs: this.now() - t0 };
+    return raw === null ? null : { from, raw, prepared: null, requested, readMs: this.now() - t0 };
   }
 
   /**
@@ -273,8 +316,34 @@ export class StreamTailer {
     });
   }
 
-  private async applyBatch(raw: readonly RawStreamEntry[], batch: PreparedBatch): Promise<void> {
-    const { peerId, metrics, logger, store } = this.d;
+  /**
+   * Starts applying one batch and returns the promise of its finishing (true when it was applied
+   * and the cursor moved to its end). The apply is sent at once, so Redis queues it behind the
+   * batch still applying; the finishing (metrics, cursor) waits for every earlier batch's, so the
+   * cursor only ever moves forward over applied batches, in order. The promise never rejects.
+   */
+  private dispatch(from: string, raw: readonly RawStreamEntry[], batch: PreparedBatch): Promise<boolean> {
+    this.countRead(raw, batch);
+    const t0 = this.now();
+    const spans = batch.winners.length > 0 ? startApplySpans(this.d.peerId, batch.winners) : null;
+    const applied: Promise<ApplyOutcome[] | { error: unknown }> = spans === null
+      ? Promise.resolve([])
+      : this.d.store.applyChanges(batch.winners).catch((error: unknown) => ({ error }));
+    const previous = this.lastFinished;
+    const finished = (async (): Promise<boolean> => {
+      const result = await applied;
+      await previous;
+      if (Array.isArray(result)) spans?.end(result);
+      else spans?.end(null, result.error);
+      return this.finish(from, raw, batch, result, this.now() - t0);
+    })();
+    this.lastFinished = finished;
+    return finished;
+  }
+
+  /** Read-side counters and logs of one batch, as soon as it is read. */
+  private countRead(raw: readonly RawStreamEntry[], batch: PreparedBatch): void {
+    const { peerId, metrics, logger } = this.d;
     metrics.eventsRead.labels(peerId).inc(raw.length);
     this.counters.eventsRead += raw.length;
     this.counters.eventsRejected += batch.rejected.length;
@@ -289,23 +358,26 @@ export class StreamTailer {
       metrics.clockSkew.labels(peerId).inc();
       logger.warn({ peer_id: peerId, entry_id: e.id, key: e.key, hlc: e.hlc, origin: e.origin }, 'received stamp is far ahead of the local clock (applied anyway)');
     }
+  }
 
+  /**
+   * Moves the cursor over one batch whose apply settled, the batches before it being finished.
+   * A batch that does not continue from the cursor is dropped: a batch before it failed (or a
+   * gap reset the cursor), and its entries will be read and applied again from the cursor.
+   */
+  private finish(from: string, raw: readonly RawStreamEntry[], batch: PreparedBatch, result: ApplyOutcome[] | { error: unknown }, flushMs: number): boolean {
+    const { peerId, metrics, logger } = this.d;
+    if (from !== this.cursor) return false;
+    if (!Array.isArray(result)) {
+      // The local store failed: keep the cursor, back off, read the same entries again.
+      const err = result.error;
+      this.lastError = `apply: ${err instanceof Error ? err.message : String(err)}`;
+      logger.error({ peer_id: peerId, err }, 'hot path: applying a batch to the local store failed; will retry');
+      this.position = this.cursor;
+      this.applyFailed = true;
+      return false;
+    }
     if (batch.winners.length > 0) {
-      const spans = startApplySpans(peerId, batch.winners);
-      const t0 = this.now();
-      let outcomes;
-      try {
-        outcomes = await store.applyChanges(batch.winners);
-      } catch (err) {
-        spans.end(null, err);
-        // The local store failed: keep the cursor, back off, read the same entries again.
-        this.lastError = `apply: ${err instanceof Error ? err.message : String(err)}`;
-        logger.error({ peer_id: peerId, err }, 'hot path: applying a batch to the local store failed; will retry');
-        await this.sleeper.sleep(this.retry.next());
-        return;
-      }
-      spans.end(outcomes);
-      const flushMs = this.now() - t0;
       metrics.batchFlushes.labels(peerId).inc();
       this.counters.batches++;
       metrics.batchFlushDuration.labels(peerId).observe(flushMs / 1000);
@@ -313,7 +385,7 @@ export class StreamTailer {
       const now = this.now();
       const applyLag = metrics.applyLag.labels(peerId); // one label lookup per batch, not per change
       let applied = 0;
-      outcomes.forEach((o, i) => {
+      result.forEach((o, i) => {
         if (o === 'applied') {
           applied++;
           applyLag.observe(Math.max(0, now - batch.winners[i]!.updatedAt) / 1000);
@@ -321,13 +393,13 @@ export class StreamTailer {
       });
       metrics.eventsApplied.labels(peerId).inc(applied);
       this.counters.eventsApplied += applied;
-      this.counters.eventsDeduped += outcomes.length - applied;
+      this.counters.eventsDeduped += result.length - applied;
     }
-
     this.retry.reset();
     this.lastError = null;
     this.lag.onRead(raw.length);
     this.advanceCursor(raw[raw.length - 1]!.id);
+    return true;
   }
 
   private advanceCursor(id: string): void {
@@ -356,8 +428,11 @@ export class StreamTailer {
           gap === 'trimmed' ? 'gap: the peer trimmed entries we had not read; requesting a cold-path repair'
             : 'gap: the peer stream is behind our cursor (peer data loss?); reading it from the start and requesting a cold-path repair');
         if (gap === 'peer_behind') {
+          // Batches in flight finish first, so none moves the cursor after this reset.
+          await this.drain();
           this.lag.reset();
           this.advanceCursor(STREAM_START);
+          this.position = STREAM_START;
         }
         this.d.requestRepair(peerId, gap);
       }
