@@ -46,17 +46,22 @@ export function parseLeaf(raw: Buffer, key: string): StoredLeaf {
  * fills in the deleted record's, which only the store knows).
  */
 export function formatLeaf(c: Change): Buffer {
-  const deleted = c.op === 'DEL';
-  const hash = deleted ? '' : c.hash;
-  const digest = leafDigestBytes(c.key, { hlc: c.hlc, origin: c.origin, hash, deleted });
-  // Every field is ASCII (validated): latin1 writes it byte for byte.
-  const text = deleted
-    ? `${c.hlc} 1  ${c.origin}  0 ${c.updatedAt} `
-    : `${c.hlc} 0 ${hash} ${c.origin} ${c.contentType} ${c.version} ${c.updatedAt} ${c.traceParent ?? ''}`;
+  const { digest, text } = leafParts(c);
   const leaf = Buffer.allocUnsafe(DIGEST_BYTES + text.length);
   digest.copy(leaf, 0);
   leaf.write(text, DIGEST_BYTES, 'latin1');
   return leaf;
+}
+
+/** A change's leaf in its two parts: the 20-byte digest and the text (ASCII: every field is validated). */
+export function leafParts(c: Change): { digest: Buffer; text: string } {
+  const deleted = c.op === 'DEL';
+  const hash = deleted ? '' : c.hash;
+  const digest = leafDigestBytes(c.key, { hlc: c.hlc, origin: c.origin, hash, deleted });
+  const text = deleted
+    ? `${c.hlc} 1  ${c.origin}  0 ${c.updatedAt} `
+    : `${c.hlc} 0 ${hash} ${c.origin} ${c.contentType} ${c.version} ${c.updatedAt} ${c.traceParent ?? ''}`;
+  return { digest, text };
 }
 
 /** A record as a change, from its leaf and (live records) its content. */

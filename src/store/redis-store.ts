@@ -12,14 +12,14 @@ import { assertValidKey } from '../model/key.js';
 import { assertNodeId } from '../model/node-id.js';
 import { isTraceParent } from '../model/trace-parent.js';
 import { compressForWire } from '../cdc/compression.js';
-import { formatDelMeta, formatPutMeta } from '../cdc/meta.js';
 import { sha256Hex } from '../cdc/content-hash.js';
 import { TREE_FORMAT, TREE_FORMAT_V2, bucketOf } from '../merkle/tree-shape.js';
 import { createRedisClient, type RedisEndpoint } from '../redis/connect.js';
 import { scripts } from './commands/index.js';
+import { applyArgs } from './commands/apply-args.js';
 import { META_FIELDS } from './keys.js';
 import { RedisStoreReader, changeToRecord } from './store-reader.js';
-import { formatLeaf, parseLeaf } from './leaf.js';
+import { parseLeaf } from './leaf.js';
 import { assertValidChange } from './validate-change.js';
 import { MemoryGuard } from './memory-guard.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
@@ -289,34 +289,11 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     // chunks run in order; if one fails the call rejects and the caller's retry is harmless.
     const calls: Promise<number[]>[] = [];
     for (let start = 0; start < changes.length; start += APPLY_CHUNK) {
-      const args = this.applyArgs(changes.slice(start, start + APPLY_CHUNK));
+      const args = applyArgs(this.keys.prefix, changes.slice(start, start + APPLY_CHUNK), this.emitReplicated, this.cdcMaxlen);
       calls.push(this.call(() => scripts.apply.run(this.redis, args)) as Promise<number[]>);
     }
     const codes = (await Promise.all(calls)).flat();
     return codes.map((code) => OUTCOMES[code] ?? 'stale');
-  }
-
-  /** apply.lua's arguments for validated changes (the script documents the layout). */
-  private applyArgs(changes: readonly Change[]): (string | number | Buffer)[] {
-    // The script advances the clock to the greatest stamp. HLCs are fixed-width ASCII (validated),
-    // so JavaScript's string order is their byte order.
-    let maxHlc = '';
-    for (const c of changes) if (c.hlc > maxHlc) maxHlc = c.hlc;
-    // Per change: the key's bucket and the new leaf as stored (digest, stamp, metadata), the key,
-    // the content, the bytes to re-emit and the meta to re-emit with them. Built here, on the
-    // less busy core: the script only reads the stamp back to decide last-writer-wins.
-    const emit = this.emitReplicated;
-    const args: (string | number | Buffer)[] = [this.keys.prefix, emit ? '1' : '0', this.cdcMaxlen, changes.length, maxHlc];
-    for (const c of changes) {
-      if (c.op === 'PUT') {
-        // '' when the wire bytes are the content itself (not compressed): the script emits the content.
-        const wire = emit ? (c.wireData ?? compressForWire(c.content)) : '';
-        args.push(applyHead(c), c.key, c.content, wire === c.content ? '' : wire, emit ? formatPutMeta(c) : '');
-      } else {
-        args.push(applyHead(c), c.key, '', '', emit ? formatDelMeta(c) : '');
-      }
-    }
-    return args;
   }
 
   async isCurrent(key: string, hash: string): Promise<boolean> {
@@ -359,11 +336,6 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
       throw new ValidationError('payload_too_large', 'content', `is ${bytes} bytes; the limit is ${this.maxPayloadBytes}`);
     }
   }
-}
-
-/** apply.lua's per-change head: the key's bucket (4 hex digits), then its new leaf as stored. */
-function applyHead(c: Change): Buffer {
-  return Buffer.concat([Buffer.from(bucketOf(c.key), 'latin1'), formatLeaf(c)]);
 }
 
 function checkedThreshold(threshold: number): number {

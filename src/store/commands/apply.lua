@@ -1,12 +1,15 @@
 -- Applies a batch of replicated changes, each atomically with its tree update and re-emit.
--- ARGV: prefix, emit ('1'|'0'), cdc_maxlen, count, max_hlc, then per change 5 fields:
+-- ARGV: prefix, emit ('1'|'0'), cdc_maxlen, count, max_hlc, changes
+-- changes packs, per change, five fields each preceded by its length (4 bytes, big-endian):
 --   head, key, content, wire_data, meta
+-- (built by commands/apply-args.ts: one argument instead of five per change spares both sides
+-- the per-argument work; one struct.unpack takes a change apart).
 -- head is the key's bucket (4 hex digits) followed by the new leaf exactly as stored (the leaf
 -- digest's 20 bytes, then "<hlc> <0|1> <hash> <origin> <content_type> <version> <updated_at>
 -- <trace_parent>": docs/wire-format.md), and meta the JSON to re-emit ('' when emit is off).
--- The caller (RedisStore.applyArgs) builds both, with the digest and the bucket (two SHA-1s per
--- change): all of it would otherwise be parsed, hashed and concatenated here, on the busier
--- core. The script reads only what it decides with: the stamp, for last-writer-wins.
+-- The caller builds both, with the digest and the bucket (two SHA-1s per change): all of it
+-- would otherwise be parsed, hashed and concatenated here, on the busier core. The script reads
+-- only what it decides with: the stamp, for last-writer-wins.
 -- A DEL's leaf carries version 0: the script puts in the version of the record it deletes.
 -- wire_data is what to re-emit as `data`; '' means "the content itself" (stored uncompressed).
 -- max_hlc is the greatest hlc among the changes, computed by the caller: a byte-order comparison
@@ -17,13 +20,16 @@ local do_emit = ARGV[2] == '1'
 local maxlen = ARGV[3]
 local n = tonumber(ARGV[4])
 local max_seen = ARGV[5]
+local packed = ARGV[6]
 local outcomes = {}
 local emitted = false
 local sub = string.sub
+local CHANGE = '>I4c0I4c0I4c0I4c0I4c0'
+local at = 1
 
-for i = 0, n - 1 do
-  local b = 6 + i * 5
-  local head, key = ARGV[b], ARGV[b + 1]
+for _ = 1, n do
+  local head, key, content, wire, meta
+  head, key, content, wire, meta, at = sunpack(CHANGE, packed, at)
   local bucket, leaf = sub(head, 1, 4), sub(head, 5)
   local hlc, deleted, hash, origin = parse_leaf(leaf)
   local old_raw, old_bucket = leaf_and_bucket(k_leaves(p, bucket), key)
@@ -33,17 +39,15 @@ for i = 0, n - 1 do
     cmp = compare_stamps(hlc, origin, oh, oo)
   end
   if cmp > 0 then
-    local content = ARGV[b + 2]
     -- A DEL's leaf carries version 0: it keeps the version of the record it deletes.
     if deleted == '1' then leaf = with_version(leaf, old_raw and leaf_version(old_raw) or '0') end
     store_change(p, key, bucket, old_raw, old_bucket, leaf, hlc, deleted, content)
     if do_emit then
       if deleted == '0' then
-        local wire = ARGV[b + 3]
         if wire == '' then wire = content end
-        emit(p, false, 'PUT', key, hash, wire, ARGV[b + 4])
+        emit(p, false, 'PUT', key, hash, wire, meta)
       else
-        emit(p, false, 'DEL', key, '', '', ARGV[b + 4])
+        emit(p, false, 'DEL', key, '', '', meta)
       end
       emitted = true
     end

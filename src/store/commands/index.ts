@@ -30,8 +30,8 @@ export class LuaScript {
   }
 
   private async invoke(send: (command: string, argv: Arg[]) => Promise<unknown>, args: readonly Arg[]): Promise<unknown> {
-    // Arguments as one array, not spread into the call: a big batch has 5 per change, and
-    // spreading ~100k arguments into a function call overflows V8's stack.
+    // Arguments as one array, not spread into the call: spreading a long argument list into a
+    // function call can overflow V8's stack.
     try {
       return await send('EVALSHA', [this.sha, 0, ...args]);
     } catch (err) {
