@@ -55,24 +55,36 @@ export function decodeCdcEntry(
   return decodeEntry(id, fields, options ?? {}, undefined) as CdcEntry;
 }
 
+/** Why the hot path skips an entry it decoded only the meta of (see decodePeerCdcEntry). */
+export type PeerEntrySkip = 'own_origin' | 'seen';
+
+export interface PeerDecodeOptions extends DecodeOptions {
+  /** This node: entries stamped with it are our own changes coming back around the mesh. */
+  localNodeId: string;
+  /** True when the local store is known to hold `key` at this stamp or a later one. */
+  seen?: (key: string, stamp: Stamp) => boolean;
+}
+
 /**
- * As decodeCdcEntry, for the hot path of node `localNodeId`: an entry stamped with that origin
- * (our own change coming back around the mesh, dropped anyway: DESIGN §4) is returned as null
- * as soon as its meta is read, without decompressing or hashing its content. In a mesh every
- * node re-emits what it applies, so such echoes are a large share of what a node reads.
+ * As decodeCdcEntry, for the hot path of node `localNodeId`. An entry that would change nothing
+ * is skipped as soon as its meta is read, without decompressing or hashing its content:
+ * 'own_origin' when stamped with this node (our own change coming back around the mesh, DESIGN
+ * §4), 'seen' when `options.seen` says the local store already holds the key at that stamp or a
+ * later one (a copy re-emitted by another peer). In a mesh every node re-emits what it applies,
+ * so such entries are a large share of what a node reads.
  */
 export function decodePeerCdcEntry(
   id: string,
   fields: readonly (Buffer | string)[],
-  options: DecodeOptions & { localNodeId: string },
-): CdcEntry | null {
-  return decodeEntry(id, fields, options, options.localNodeId);
+  options: PeerDecodeOptions,
+): CdcEntry | PeerEntrySkip {
+  return decodeEntry(id, fields, options, options) as CdcEntry | PeerEntrySkip;
 }
 
-function decodeEntry(id: string, fields: readonly (Buffer | string)[], options: DecodeOptions, ownOrigin: string | undefined): CdcEntry | null {
+function decodeEntry(id: string, fields: readonly (Buffer | string)[], options: DecodeOptions, peer: PeerDecodeOptions | undefined): CdcEntry | PeerEntrySkip {
   // Only a string can be an entry id; anything else becomes '' and is rejected as bad_entry_id.
   const entryId = typeof id === 'string' ? id : '';
-  const decoder = new EntryDecoder(entryId, options, ownOrigin);
+  const decoder = new EntryDecoder(entryId, options, peer);
   try {
     return decoder.decode(fields);
   } catch (cause) {
@@ -93,16 +105,16 @@ class EntryDecoder {
   stage: CdcRejectReason = 'bad_entry_id';
   private readonly id: string;
   private readonly options: DecodeOptions;
-  /** Entries stamped with this origin decode to null, before their content is touched. */
-  private readonly ownOrigin: string | undefined;
+  /** The hot path's skips (decodePeerCdcEntry), decided before the content is touched. */
+  private readonly peer: PeerDecodeOptions | undefined;
 
-  constructor(id: string, options: DecodeOptions, ownOrigin: string | undefined) {
+  constructor(id: string, options: DecodeOptions, peer: PeerDecodeOptions | undefined) {
     this.id = id;
     this.options = options;
-    this.ownOrigin = ownOrigin;
+    this.peer = peer;
   }
 
-  decode(fields: readonly (Buffer | string)[]): CdcEntry | null {
+  decode(fields: readonly (Buffer | string)[]): CdcEntry | PeerEntrySkip {
     this.checkId();
     this.stage = 'missing_field';
     const byName = this.fieldMap(fields);
@@ -117,7 +129,7 @@ class EntryDecoder {
     return op === 'PUT' ? this.put(key, byName) : this.del(key, byName);
   }
 
-  private put(key: string, byName: Fields): CdcEntry | null {
+  private put(key: string, byName: Fields): CdcEntry | PeerEntrySkip {
     this.stage = 'missing_field';
     const hashField = this.required(byName, 'hash');
     const data = this.required(byName, 'data');
@@ -127,7 +139,8 @@ class EntryDecoder {
     const meta = parsePutMeta(rawMeta, this.id);
     this.stage = 'bad_stamp';
     const stamp = meta.stamp ?? this.derivedStamp(meta.updatedAt);
-    if (stamp.origin === this.ownOrigin) return null;
+    const skip = this.skip(key, stamp);
+    if (skip) return skip;
 
     this.stage = 'bad_hash';
     const hash = hashField.toString('latin1');
@@ -155,7 +168,7 @@ class EntryDecoder {
     return change;
   }
 
-  private del(key: string, byName: Fields): CdcEntry | null {
+  private del(key: string, byName: Fields): CdcEntry | PeerEntrySkip {
     this.stage = 'bad_meta';
     const rawMeta = byName.meta;
     // The Rust writer sends only op and key for a delete.
@@ -164,10 +177,18 @@ class EntryDecoder {
     const updatedAt = meta.updatedAt ?? this.entryMs(this.parseId());
     this.stage = 'bad_stamp';
     const stamp = meta.stamp ?? this.derivedStamp(updatedAt);
-    if (stamp.origin === this.ownOrigin) return null;
+    const skip = this.skip(key, stamp);
+    if (skip) return skip;
     const change: DelChange & { id: string } = { id: this.id, op: 'DEL', key, updatedAt, hlc: stamp.hlc, origin: stamp.origin };
     if (meta.traceParent !== undefined) change.traceParent = meta.traceParent;
     return change;
+  }
+
+  private skip(key: string, stamp: Stamp): PeerEntrySkip | null {
+    if (this.peer === undefined) return null;
+    if (stamp.origin === this.peer.localNodeId) return 'own_origin';
+    if (this.peer.seen?.(key, stamp)) return 'seen';
+    return null;
   }
 
   /**

@@ -6,6 +6,7 @@
 import type { PeerConfig, ReplicationConfig } from '../config/types.js';
 import type { CursorStore } from '../cursor/cursor-store.js';
 import type { GapKind } from '../hot-path/gap.js';
+import type { RecentStamps } from '../hot-path/recent-stamps.js';
 import { StreamTailer, type TailerSettings } from '../hot-path/tailer.js';
 import type { Logger } from '../observability/logger.js';
 import type { EngineMetrics } from '../observability/metrics.js';
@@ -24,6 +25,7 @@ export interface PeerRuntimeDeps {
   slo: SloMonitor;
   connection: PeerConnection;
   requestRepair: (peerId: string, reason: GapKind) => void;
+  recentStamps?: RecentStamps;
   now: () => number;
 }
 
@@ -103,6 +105,7 @@ export class PeerRuntime {
       logger,
       slo: d.slo,
       requestRepair: d.requestRepair,
+      ...(d.recentStamps ? { recentStamps: d.recentStamps } : {}),
       now: d.now,
     }, tailerSettingsOf(engineConfig));
 

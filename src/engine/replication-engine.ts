@@ -15,6 +15,7 @@ import type { CursorStore } from '../cursor/cursor-store.js';
 import { SqliteCursorStore } from '../cursor/sqlite-cursor-store.js';
 import { ColdPathScheduler, type RepairOutcome } from '../cold-path/scheduler.js';
 import type { GapKind } from '../hot-path/gap.js';
+import { RecentStamps } from '../hot-path/recent-stamps.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { EngineMetrics, engineStateValue, type EngineState } from '../observability/metrics.js';
 import { SloMonitor } from '../observability/slo.js';
@@ -63,6 +64,8 @@ export class ReplicationEngine {
   private timers: NodeJS.Timeout[] = [];
   private gcRunning: Promise<void> | null = null;
   private reconfiguring: Promise<void> = Promise.resolve();
+  /** What the local store is known to hold, shared by the tailers to skip re-emitted copies. */
+  private readonly recentStamps = new RecentStamps();
   /** The local store's incarnation id as last seen; a different one means its data was lost. */
   private incarnation: string | null = null;
 
@@ -271,6 +274,7 @@ export class ReplicationEngine {
       slo: this.slo,
       connection: this.connectPeer(peer),
       requestRepair: (peerId, reason) => this.onGap(peerId, reason),
+      recentStamps: this.recentStamps,
       now: this.now,
     });
     this.peers.set(peer.node_id, runtime);
@@ -355,6 +359,7 @@ export class ReplicationEngine {
    * is asked for a repair at once: the cold path pulls everything the peers hold.
    */
   private onLocalDataLoss(why: string): void {
+    this.recentStamps.clear();
     this.metrics.localDataLoss.inc();
     this.logger.error({ reason: why, peers: [...this.peers.keys()] }, 'local store lost its data: repairing from every peer now');
     for (const peerId of this.peers.keys()) void this.repairUntilDone(peerId, 'local_data_loss');

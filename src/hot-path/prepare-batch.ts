@@ -1,7 +1,8 @@
 /**
  * The pure part of handling one XREAD result: decode every entry (rejecting bad ones with
- * their reason), drop our own echoes, flag stamps from runaway clocks, collapse repeats.
- * No I/O, so every rule here is unit-tested without Redis.
+ * their reason), drop our own echoes and copies of changes the local store already holds,
+ * flag stamps from runaway clocks, collapse repeats. No I/O, so every rule here is unit-tested
+ * without Redis.
  */
 import { decodePeerCdcEntry } from '../cdc/codec.js';
 import { CdcDecodeError, type CdcRejectReason } from '../cdc/decode-error.js';
@@ -10,11 +11,14 @@ import { hlcPhysicalMs } from '../model/hlc.js';
 import { collapseByKey } from './collapse.js';
 import { assertValidChange } from '../store/validate-change.js';
 import type { RawStreamEntry } from '../peer/peer-connection.js';
+import type { Stamp } from '../model/stamp.js';
 
 export interface PreparedBatch {
   winners: CdcEntry[];
   rejected: { id: string; reason: CdcRejectReason; message: string }[];
   ownOrigin: number;
+  /** Copies of changes the local store already holds at that stamp or later (PrepareOptions.seen). */
+  seen: number;
   collapsed: number;
   /** Entries whose stamp is more than maxClockSkewMs ahead of our wall clock (still applied). */
   skewed: CdcEntry[];
@@ -26,25 +30,33 @@ export interface PrepareOptions {
   maxPayloadBytes: number;
   maxClockSkewMs: number;
   nowMs: number;
+  /** True when the local store is known to hold `key` at `stamp` or later (RecentStamps.covers). */
+  seen?: (key: string, stamp: Stamp) => boolean;
 }
 
 export function prepareBatch(raw: readonly RawStreamEntry[], o: PrepareOptions): PreparedBatch {
   const rejected: PreparedBatch['rejected'] = [];
   const accepted: CdcEntry[] = [];
   let ownOrigin = 0;
+  let seen = 0;
+  const decodeOptions = { peerNodeId: o.peerId, maxPayloadBytes: o.maxPayloadBytes, localNodeId: o.localNodeId, ...(o.seen ? { seen: o.seen } : {}) };
   for (const { id, fields } of raw) {
-    let entry: CdcEntry | null;
+    let entry: ReturnType<typeof decodePeerCdcEntry>;
     try {
-      // null: our own change coming back around the mesh, recognised from its meta alone.
-      entry = decodePeerCdcEntry(id, fields, { peerNodeId: o.peerId, maxPayloadBytes: o.maxPayloadBytes, localNodeId: o.localNodeId });
+      entry = decodePeerCdcEntry(id, fields, decodeOptions);
     } catch (err) {
       const e = err instanceof CdcDecodeError ? err : null;
       rejected.push({ id, reason: e?.reason ?? 'bad_meta', message: err instanceof Error ? err.message : String(err) });
       continue;
     }
-    // Our own changes coming back around the mesh: nothing to do (DESIGN §4).
-    if (entry === null) {
+    // Our own changes coming back around the mesh (DESIGN §4), and copies of changes the store
+    // already holds: nothing to do, recognised from their meta alone.
+    if (entry === 'own_origin') {
       ownOrigin++;
+      continue;
+    }
+    if (entry === 'seen') {
+      seen++;
       continue;
     }
     // The store's own check, per entry: a change it would refuse must not fail the whole batch
@@ -59,5 +71,5 @@ export function prepareBatch(raw: readonly RawStreamEntry[], o: PrepareOptions):
   }
   const skewed = accepted.filter((e) => hlcPhysicalMs(e.hlc) - o.nowMs > o.maxClockSkewMs);
   const { winners, collapsed } = collapseByKey(accepted);
-  return { winners, rejected, ownOrigin, collapsed, skewed };
+  return { winners, rejected, ownOrigin, seen, collapsed, skewed };
 }

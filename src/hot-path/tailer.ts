@@ -22,6 +22,7 @@ import { AimdBatchSizer } from './aimd.js';
 import { detectGap, type GapKind } from './gap.js';
 import { LagTracker } from './lag.js';
 import { prepareBatch, type PreparedBatch } from './prepare-batch.js';
+import type { RecentStamps } from './recent-stamps.js';
 import { TokenBucket } from './rate-limiter.js';
 import { Sleeper } from './sleeper.js';
 
@@ -45,6 +46,8 @@ export interface TailerDeps {
   slo: SloMonitor;
   /** Asks the cold path to repair with this peer now (a gap the hot path cannot fill). */
   requestRepair: (peerId: string, reason: GapKind) => void;
+  /** Stamps the local store is known to hold, shared by the engine's tailers (see RecentStamps). */
+  recentStamps?: RecentStamps;
   now?: () => number;
 }
 
@@ -66,7 +69,7 @@ export interface TailerStatus {
 export interface TailerCounters {
   eventsRead: number;
   eventsApplied: number;
-  /** Own-origin, collapsed repeats, stale and duplicate: read but not applied, harmlessly. */
+  /** Own-origin, seen, collapsed repeats, stale and duplicate: read but not applied, harmlessly. */
   eventsDeduped: number;
   /** Bad entries: logged with their id and reason, skipped. */
   eventsRejected: number;
@@ -310,9 +313,11 @@ export class StreamTailer {
   }
 
   private prepare(raw: readonly RawStreamEntry[]): PreparedBatch {
+    const recent = this.d.recentStamps;
     return prepareBatch(raw, {
       peerId: this.d.peerId, localNodeId: this.d.localNodeId, maxPayloadBytes: this.settings.maxPayloadBytes,
       maxClockSkewMs: this.settings.maxClockSkewMs, nowMs: this.now(),
+      ...(recent ? { seen: (key, stamp) => recent.covers(key, stamp) } : {}),
     });
   }
 
@@ -347,12 +352,13 @@ export class StreamTailer {
     metrics.eventsRead.labels(peerId).inc(raw.length);
     this.counters.eventsRead += raw.length;
     this.counters.eventsRejected += batch.rejected.length;
-    this.counters.eventsDeduped += batch.ownOrigin + batch.collapsed;
+    this.counters.eventsDeduped += batch.ownOrigin + batch.seen + batch.collapsed;
     for (const r of batch.rejected) {
       metrics.eventsRejected.labels(peerId, r.reason).inc();
       logger.warn({ peer_id: peerId, entry_id: r.id, reason: r.reason }, `rejected CDC entry: ${r.message}`);
     }
     if (batch.ownOrigin) metrics.eventsDeduped.labels(peerId, 'own_origin').inc(batch.ownOrigin);
+    if (batch.seen) metrics.eventsDeduped.labels(peerId, 'seen').inc(batch.seen);
     if (batch.collapsed) metrics.eventsDeduped.labels(peerId, 'collapsed').inc(batch.collapsed);
     for (const e of batch.skewed) {
       metrics.clockSkew.labels(peerId).inc();
@@ -385,7 +391,10 @@ export class StreamTailer {
       const now = this.now();
       const applyLag = metrics.applyLag.labels(peerId); // one label lookup per batch, not per change
       let applied = 0;
+      const recent = this.d.recentStamps;
       result.forEach((o, i) => {
+        // Applied, duplicate or stale: the store now holds the key at this stamp or a later one.
+        if (recent) recent.record(batch.winners[i]!.key, batch.winners[i]!);
         if (o === 'applied') {
           applied++;
           applyLag.observe(Math.max(0, now - batch.winners[i]!.updatedAt) / 1000);

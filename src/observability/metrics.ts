@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-export type DedupReason = 'own_origin' | 'collapsed' | 'duplicate' | 'stale';
+export type DedupReason = 'own_origin' | 'seen' | 'collapsed' | 'duplicate' | 'stale';
 export type GapKind = 'trimmed' | 'peer_behind';
 export type RepairResult = 'in_sync' | 'repaired' | 'partial' | 'failed';
 export type EngineState = 'stopped' | 'starting' | 'running' | 'stopping';
@@ -92,7 +92,7 @@ export class EngineMetrics {
     this.eventsApplied = counter('replication_cdc_events_applied_total', 'Changes from the peer that won last-writer-wins and were written locally.', peer);
     this.eventsDeduped = counter(
       'replication_cdc_events_deduped_total',
-      'Changes from the peer skipped without effect, by reason (own_origin, collapsed, duplicate, stale).',
+      'Changes from the peer skipped without effect, by reason (own_origin, seen, collapsed, duplicate, stale).',
       ['peer_id', 'reason'],
     );
     this.eventsRejected = counter('replication_cdc_events_rejected_total', 'CDC entries from the peer rejected as malformed, by reason.', ['peer_id', 'reason']);

@@ -72,6 +72,26 @@ describe('hot path: three nodes in a full mesh', () => {
       expect(await metricValue(node.engine, 'replication_cdc_events_deduped_total', { reason: 'own_origin' })).toBeGreaterThan(0);
     }
   });
+  it('a change arriving again, re-emitted by the other peer, is dropped without touching the store', async () => {
+    const node2 = mesh.node(2);
+    const before = {
+      applied: await metricValue(node2.engine, 'replication_cdc_events_applied_total'),
+      seen: await metricValue(node2.engine, 'replication_cdc_events_deduped_total', { reason: 'seen' }),
+      duplicate: await metricValue(node2.engine, 'replication_cdc_events_deduped_total', { reason: 'duplicate' }),
+    };
+    const writes = 40;
+    for (let k = 0; k < writes; k++) await mesh.node(0).store.put(`copies/${k}`, Buffer.from(`v${k}`));
+    // node-2 gets each change twice: from node-0, and re-emitted by node-1. It applies one copy; the
+    // other is dropped from its meta ('seen'), or — when both copies were read before either was
+    // applied — refused by the store as a duplicate.
+    const count = async (reason: string): Promise<number> => metricValue(node2.engine, 'replication_cdc_events_deduped_total', { reason });
+    await waitFor(async () => (await count('seen')) - before.seen + (await count('duplicate')) - before.duplicate >= writes, {
+      what: 'the second copy of every change handled on node-2',
+    });
+    expect(await metricValue(node2.engine, 'replication_cdc_events_applied_total') - before.applied).toBe(writes);
+    expect((await count('seen')) - before.seen + (await count('duplicate')) - before.duplicate).toBe(writes);
+    expect(await count('seen')).toBeGreaterThan(before.seen);
+  });
 });
 
 describe('hot path: a chain topology relays through the middle node', () => {

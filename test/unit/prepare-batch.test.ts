@@ -40,6 +40,23 @@ describe('prepareBatch', () => {
     expect(batch.winners.map((w) => w.key)).toEqual(['a', 'b']);
   });
 
+  it('skips copies the local store is known to hold, before touching their content', () => {
+    const held = put('a', NOW - 5, 'other');
+    // A copy of `held` with corrupt content: skipped from its meta alone, so never rejected.
+    const corrupt = encodeCdcEntry(held).map((f, i, all) => (i > 0 && all[i - 1]!.toString() === 'data' ? Buffer.from('garbage') : f));
+    const seen = (key: string, stamp: { hlc: string; origin: string }): boolean => key === 'a' && compareStamps(stamp, held) <= 0;
+    const batch = prepareBatch([
+      { id: '1-0', fields: corrupt },
+      raw('2-0', put('a', NOW - 9, 'peer')), // older than what is held
+      raw('3-0', put('a', NOW - 1, 'peer')), // newer: applied
+      raw('4-0', { op: 'DEL', key: 'a', hlc: held.hlc, origin: 'other', updatedAt: NOW - 5 }),
+      raw('5-0', put('b', NOW - 9, 'peer')), // another key
+    ], { ...opts, seen });
+    expect(batch.seen).toBe(3);
+    expect(batch.rejected).toEqual([]);
+    expect(batch.winners.map((w) => [w.key, w.id])).toEqual([['a', '3-0'], ['b', '5-0']]);
+  });
+
   it('flags stamps further ahead than max_clock_skew, and still applies them', () => {
     const batch = prepareBatch([raw('1-0', put('future', NOW + 120_000, 'peer')), raw('2-0', put('now', NOW + 1000, 'peer'))], opts);
     expect(batch.skewed.map((e) => e.key)).toEqual(['future']);
