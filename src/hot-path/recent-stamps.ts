@@ -6,8 +6,8 @@
  * one known here would be refused by the store's last-writer-wins anyway, so the hot path drops it
  * from its meta alone: no decompression, no hash check, no trip to Redis.
  *
- * Shared by all of an engine's tailers (the copies come from different peers). Bounded: the least
- * recently recorded keys are forgotten, which only costs their next copy a full apply. Valid while
+ * Shared by all of an engine's tailers (the copies come from different peers). Bounded: the keys
+ * recorded longest ago are forgotten, which only costs their next copy a full apply. Valid while
  * the local store keeps its data: a local stamp only ever grows (a tombstone collected after its
  * TTL leaves no stamp, and dropping a copy older than it is what the tombstone was for). When the
  * local Redis loses its data the engine clears it (see ReplicationEngine.onLocalDataLoss).
@@ -21,41 +21,51 @@ export const DEFAULT_RECENT_STAMPS = 16_384;
 
 export class RecentStamps {
   readonly capacity: number;
-  /** Insertion order is recency order: a recorded key is moved to the end. */
-  private readonly stamps = new Map<string, Stamp>();
+  /**
+   * Two generations: keys are recorded into `current`; when it holds half the capacity it becomes
+   * `previous` and the older generation is dropped whole. Every operation is O(1) and no entry is
+   * ever deleted one by one (a Map that is deleted from at one end and added to at the other slows
+   * down until it is rehashed: measured at ~3 µs per lookup in B2).
+   */
+  private current = new Map<string, Stamp>();
+  private previous = new Map<string, Stamp>();
 
   constructor(capacity = DEFAULT_RECENT_STAMPS) {
     if (!Number.isSafeInteger(capacity) || capacity < 0) throw new RangeError('RecentStamps capacity must be a non-negative integer');
     this.capacity = capacity;
   }
 
+  /** Entries held, counting a key in both generations twice; never more than the capacity. */
   get size(): number {
-    return this.stamps.size;
+    return this.current.size + this.previous.size;
   }
 
   /** The local store holds `key` at `stamp` or later. */
   record(key: string, stamp: Stamp): void {
-    if (this.capacity === 0) return;
-    const known = this.stamps.get(key);
-    if (known !== undefined) {
-      this.stamps.delete(key);
-      if (compareStamps(known, stamp) >= 0) stamp = known;
-    } else if (this.stamps.size >= this.capacity) {
-      // The oldest entry: a Map iterates in insertion order.
-      const oldest = this.stamps.keys().next();
-      if (!oldest.done) this.stamps.delete(oldest.value);
+    const half = this.capacity >> 1;
+    if (half === 0) return;
+    const known = this.current.get(key) ?? this.previous.get(key);
+    if (known !== undefined && compareStamps(known, stamp) >= 0) {
+      if (this.current.has(key)) return;
+      stamp = known;
     }
-    this.stamps.set(key, { hlc: stamp.hlc, origin: stamp.origin });
+    if (this.current.size >= half) {
+      this.previous = this.current;
+      this.current = new Map();
+    }
+    this.current.set(key, { hlc: stamp.hlc, origin: stamp.origin });
   }
 
   /** True when a change to `key` with `stamp` would lose to, or equal, what the store holds. */
   covers(key: string, stamp: Stamp): boolean {
-    const known = this.stamps.get(key);
+    // A key in `current` holds its greatest stamp (record() carries the older generation's over).
+    const known = this.current.get(key) ?? this.previous.get(key);
     return known !== undefined && compareStamps(stamp, known) <= 0;
   }
 
   /** Forgets everything (the local store lost its data). */
   clear(): void {
-    this.stamps.clear();
+    this.current = new Map();
+    this.previous = new Map();
   }
 }

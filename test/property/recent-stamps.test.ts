@@ -1,7 +1,7 @@
 /**
  * RecentStamps (src/hot-path/recent-stamps.ts): it may forget, but it never claims a key is held
  * at a stamp newer than every stamp recorded for it; it keeps the greatest stamp per key; it stays
- * within its capacity, forgetting the least recently recorded key first.
+ * within its capacity, forgetting the keys recorded longest ago.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -37,19 +37,22 @@ describe('RecentStamps', () => {
     }));
   });
 
-  it('remembers the greatest stamp recorded for a key, and forgets the least recently recorded key first', () => {
-    const recent = new RecentStamps(2);
+  it('remembers the greatest stamp recorded for a key, and forgets the keys recorded longest ago', () => {
+    const recent = new RecentStamps(4); // two generations of two keys
     const s = (ms: number, origin = 'a'): Stamp => ({ hlc: formatHlc(1_800_000_000_000 + ms), origin });
     recent.record('x', s(5));
     recent.record('x', s(3)); // older: x stays at 5
     expect(recent.covers('x', s(5))).toBe(true);
     expect(recent.covers('x', s(5, 'b'))).toBe(false); // same hlc, greater origin: newer
-    recent.record('y', s(1));
-    recent.record('x', s(6)); // x is now the most recent
-    recent.record('z', s(1)); // evicts y
+    recent.record('y', s(1)); // generation 1: x, y
+    recent.record('z', s(1)); // generation 2: z
+    expect(recent.covers('x', s(5))).toBe(true);
+    recent.record('x', s(4)); // older than what x holds: carried into generation 2 at 5
+    recent.record('w', s(1)); // generation 3 begins: generation 1 (x, y) is forgotten
     expect(recent.covers('y', s(1))).toBe(false);
-    expect(recent.covers('x', s(6))).toBe(true);
+    expect(recent.covers('x', s(5))).toBe(true);
     expect(recent.covers('z', s(0))).toBe(true);
+    expect(recent.size).toBeLessThanOrEqual(4);
     recent.clear();
     expect(recent.covers('x', s(0))).toBe(false);
     expect(() => new RecentStamps(-1)).toThrow(RangeError);
