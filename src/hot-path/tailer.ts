@@ -18,6 +18,7 @@ import type { CircuitBreaker } from '../peer/circuit-breaker.js';
 import { ExponentialBackoff } from '../peer/backoff.js';
 import type { PeerConnection, RawStreamEntry } from '../peer/peer-connection.js';
 import type { ApplyOutcome, SyncEngine } from '../store/sync-engine.js';
+import type { Change } from '../model/change.js';
 import { AimdBatchSizer } from './aimd.js';
 import { detectGap, type GapKind } from './gap.js';
 import { LagTracker } from './lag.js';
@@ -101,6 +102,19 @@ interface ReadBatch {
  * reads after: it is used only if the cursor is exactly there when the loop gets to it (the
  * batch ending at `from` was applied and its cursor persisted); otherwise it is discarded.
  */
+/** A dispatched batch, as its finishing needs it (see dispatch). */
+interface SentBatch {
+  /** The id the batch was read after, and its last entry's id. */
+  from: string;
+  lastId: string;
+  /** Entries read, applied or not. */
+  count: number;
+  /** The changes sent to the store, in order. */
+  changes: { key: string; hlc: string; origin: string; updatedAt: number }[];
+}
+
+const stampOf = (c: Change): SentBatch['changes'][number] => ({ key: c.key, hlc: c.hlc, origin: c.origin, updatedAt: c.updatedAt });
+
 interface ReadAhead {
   from: string;
   result: Promise<ReadBatch | null>;
@@ -220,6 +234,9 @@ export class StreamTailer {
 
   private async step(): Promise<void> {
     const { peerId, breaker, metrics } = this.d;
+    // A full window: wait for the oldest batch before reading another. Here rather than right
+    // after dispatching, so that the step which read a batch does not hold it meanwhile.
+    while (this.inFlight.length >= APPLY_WINDOW) await this.inFlight.shift();
     if (!breaker.canRequest()) {
       this.paused = 'circuit_open';
       await this.sleeper.sleep(250);
@@ -269,8 +286,6 @@ export class StreamTailer {
     if (this.applyFailed) return;
     this.position = raw[raw.length - 1]!.id;
     this.inFlight.push(this.dispatch(read.from, raw, read.prepared ?? this.prepare(raw)));
-    // A full window: wait for the oldest batch before reading another.
-    while (this.inFlight.length >= APPLY_WINDOW) await this.inFlight.shift();
   }
 
   /**
@@ -334,13 +349,16 @@ export class StreamTailer {
     const applied: Promise<ApplyOutcome[] | { error: unknown }> = spans === null
       ? Promise.resolve([])
       : this.d.store.applyChanges(batch.winners).catch((error: unknown) => ({ error }));
+    // What finishing needs, without the entries and contents: a batch waits here for the one
+    // before it, and holding its bytes that long would keep them past several collections.
+    const sent: SentBatch = { from, lastId: raw[raw.length - 1]!.id, count: raw.length, changes: batch.winners.map(stampOf) };
     const previous = this.lastFinished;
     const finished = (async (): Promise<boolean> => {
       const result = await applied;
       await previous;
       if (Array.isArray(result)) spans?.end(result);
       else spans?.end(null, result.error);
-      return this.finish(from, raw, batch, result, this.now() - t0);
+      return this.finish(sent, result, this.now() - t0);
     })();
     this.lastFinished = finished;
     return finished;
@@ -371,9 +389,9 @@ export class StreamTailer {
    * A batch that does not continue from the cursor is dropped: a batch before it failed (or a
    * gap reset the cursor), and its entries will be read and applied again from the cursor.
    */
-  private finish(from: string, raw: readonly RawStreamEntry[], batch: PreparedBatch, result: ApplyOutcome[] | { error: unknown }, flushMs: number): boolean {
+  private finish(sent: SentBatch, result: ApplyOutcome[] | { error: unknown }, flushMs: number): boolean {
     const { peerId, metrics, logger } = this.d;
-    if (from !== this.cursor) return false;
+    if (sent.from !== this.cursor) return false;
     if (!Array.isArray(result)) {
       // The local store failed: keep the cursor, back off, read the same entries again.
       const err = result.error;
@@ -383,7 +401,7 @@ export class StreamTailer {
       this.applyFailed = true;
       return false;
     }
-    if (batch.winners.length > 0) {
+    if (sent.changes.length > 0) {
       metrics.batchFlushes.labels(peerId).inc();
       this.counters.batches++;
       metrics.batchFlushDuration.labels(peerId).observe(flushMs / 1000);
@@ -394,10 +412,11 @@ export class StreamTailer {
       const recent = this.d.recentStamps;
       result.forEach((o, i) => {
         // Applied, duplicate or stale: the store now holds the key at this stamp or a later one.
-        if (recent) recent.record(batch.winners[i]!.key, batch.winners[i]!);
+        const change = sent.changes[i]!;
+        if (recent) recent.record(change.key, change);
         if (o === 'applied') {
           applied++;
-          applyLag.observe(Math.max(0, now - batch.winners[i]!.updatedAt) / 1000);
+          applyLag.observe(Math.max(0, now - change.updatedAt) / 1000);
         } else metrics.eventsDeduped.labels(peerId, o).inc();
       });
       metrics.eventsApplied.labels(peerId).inc(applied);
@@ -406,8 +425,8 @@ export class StreamTailer {
     }
     this.retry.reset();
     this.lastError = null;
-    this.lag.onRead(raw.length);
-    this.advanceCursor(raw[raw.length - 1]!.id);
+    this.lag.onRead(sent.count);
+    this.advanceCursor(sent.lastId);
     return true;
   }
 

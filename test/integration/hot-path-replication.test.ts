@@ -85,10 +85,11 @@ describe('hot path: three nodes in a full mesh', () => {
     // other is dropped from its meta ('seen'), or — when both copies were read before either was
     // applied — refused by the store as a duplicate.
     const count = async (reason: string): Promise<number> => metricValue(node2.engine, 'replication_cdc_events_deduped_total', { reason });
-    await waitFor(async () => (await count('seen')) - before.seen + (await count('duplicate')) - before.duplicate >= writes, {
-      what: 'the second copy of every change handled on node-2',
+    const applied = async (): Promise<number> => (await metricValue(node2.engine, 'replication_cdc_events_applied_total')) - before.applied;
+    await waitFor(async () => (await applied()) >= writes && (await count('seen')) - before.seen + (await count('duplicate')) - before.duplicate >= writes, {
+      what: 'both copies of every change handled on node-2',
     });
-    expect(await metricValue(node2.engine, 'replication_cdc_events_applied_total') - before.applied).toBe(writes);
+    expect(await applied()).toBe(writes);
     expect((await count('seen')) - before.seen + (await count('duplicate')) - before.duplicate).toBe(writes);
     expect(await count('seen')).toBeGreaterThan(before.seen);
   });
