@@ -35,16 +35,14 @@ export function bucketsOfBranch(branch: string): string[] {
   return ALL_BRANCHES.map((suffix) => `${branch}${suffix}`);
 }
 
-/** Leaf digest = SHA-1 over an unambiguous encoding of (key, hlc, origin, content hash, tombstone flag). */
-export function leafDigestBytes(key: string, leaf: LeafStamp): Buffer {
-  // The key's length in bytes first: no two (key, stamp) pairs encode alike. Every other field
-  // is ASCII (validated), so one UTF-8 string is the same bytes as concatenating them.
-  const text = `${Buffer.byteLength(key, 'utf8')}:${key}|${leaf.hlc}|${leaf.origin}|${leaf.hash}|${leaf.deleted ? '1' : '0'}`;
-  return hash('sha1', text, 'buffer');
-}
-
+/** Leaf digest = SHA-1 over an unambiguous encoding of (key, hlc, origin, content hash, tombstone flag), as hex. */
 export function leafDigest(key: string, leaf: LeafStamp): string {
-  return leafDigestBytes(key, leaf).toString('hex');
+  // The key's length in bytes first: no two (key, stamp) pairs encode alike. Every other field
+  // is ASCII (validated), so one UTF-8 string is the same bytes as concatenating them. Hex, not
+  // a Buffer: the hot path writes it straight into its packed arguments, and a Buffer per change
+  // would be one more backing store per change for the garbage collector.
+  const text = `${Buffer.byteLength(key, 'utf8')}:${key}|${leaf.hlc}|${leaf.origin}|${leaf.hash}|${leaf.deleted ? '1' : '0'}`;
+  return hash('sha1', text, 'hex');
 }
 
 export function xorDigests(a: string, b: string): string {

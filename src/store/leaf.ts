@@ -7,7 +7,7 @@
 import { ReplicationError } from '../errors.js';
 import { CONTENT_TYPES, type Change, type ContentType } from '../model/change.js';
 import { isHlc } from '../model/hlc.js';
-import { DIGEST_BYTES, leafDigestBytes } from '../merkle/tree-shape.js';
+import { DIGEST_BYTES, leafDigest } from '../merkle/tree-shape.js';
 import type { LeafStamp } from './sync-engine.js';
 
 /** A leaf as stored: the stamp the cold path compares, and the metadata of the record. */
@@ -46,22 +46,22 @@ export function parseLeaf(raw: Buffer, key: string): StoredLeaf {
  * fills in the deleted record's, which only the store knows).
  */
 export function formatLeaf(c: Change): Buffer {
-  const { digest, text } = leafParts(c);
+  const { digestHex, text } = leafParts(c);
   const leaf = Buffer.allocUnsafe(DIGEST_BYTES + text.length);
-  digest.copy(leaf, 0);
+  leaf.write(digestHex, 0, 'hex');
   leaf.write(text, DIGEST_BYTES, 'latin1');
   return leaf;
 }
 
-/** A change's leaf in its two parts: the 20-byte digest and the text (ASCII: every field is validated). */
-export function leafParts(c: Change): { digest: Buffer; text: string } {
+/** A change's leaf in its two parts: the digest (40 hex digits; stored as its 20 bytes) and the text (ASCII: every field is validated). */
+export function leafParts(c: Change): { digestHex: string; text: string } {
   const deleted = c.op === 'DEL';
   const hash = deleted ? '' : c.hash;
-  const digest = leafDigestBytes(c.key, { hlc: c.hlc, origin: c.origin, hash, deleted });
+  const digestHex = leafDigest(c.key, { hlc: c.hlc, origin: c.origin, hash, deleted });
   const text = deleted
     ? `${c.hlc} 1  ${c.origin}  0 ${c.updatedAt} `
     : `${c.hlc} 0 ${hash} ${c.origin} ${c.contentType} ${c.version} ${c.updatedAt} ${c.traceParent ?? ''}`;
-  return { digest, text };
+  return { digestHex, text };
 }
 
 /** A record as a change, from its leaf and (live records) its content. */

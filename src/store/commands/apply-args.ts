@@ -15,7 +15,7 @@
  */
 import { compressForWire } from '../../cdc/compression.js';
 import { formatDelMeta, formatPutMeta } from '../../cdc/meta.js';
-import { bucketOf } from '../../merkle/tree-shape.js';
+import { DIGEST_BYTES, bucketOf } from '../../merkle/tree-shape.js';
 import type { Change } from '../../model/change.js';
 import { leafParts } from '../leaf.js';
 
@@ -35,7 +35,7 @@ export function applyArgs(prefix: string, changes: readonly Change[], emit: bool
 /** The packed argument: for each change head, key, content, wire, meta, each length-prefixed. */
 export function packChanges(changes: readonly Change[], emit: boolean): Buffer {
   const n = changes.length;
-  const digests: Buffer[] = new Array<Buffer>(n);
+  const digests: string[] = new Array<string>(n);
   const leafTexts: string[] = new Array<string>(n);
   const buckets: string[] = new Array<string>(n);
   const keyBytes: number[] = new Array<number>(n);
@@ -44,8 +44,8 @@ export function packChanges(changes: readonly Change[], emit: boolean): Buffer {
   let total = 0;
   for (let i = 0; i < n; i++) {
     const c = changes[i]!;
-    const { digest, text } = leafParts(c);
-    digests[i] = digest;
+    const { digestHex, text } = leafParts(c);
+    digests[i] = digestHex;
     leafTexts[i] = text;
     buckets[i] = bucketOf(c.key);
     keyBytes[i] = Buffer.byteLength(c.key, 'utf8');
@@ -60,7 +60,7 @@ export function packChanges(changes: readonly Change[], emit: boolean): Buffer {
     }
     wires[i] = wire;
     metas[i] = meta;
-    total += FIELDS * LENGTH_BYTES + BUCKET_BYTES + digest.length + text.length + keyBytes[i]! +
+    total += FIELDS * LENGTH_BYTES + BUCKET_BYTES + DIGEST_BYTES + text.length + keyBytes[i]! +
       (c.op === 'PUT' ? c.content.length : 0) + (wire?.length ?? 0) + meta.length;
   }
   const out = Buffer.allocUnsafe(total);
@@ -70,9 +70,9 @@ export function packChanges(changes: readonly Change[], emit: boolean): Buffer {
     // head: bucket, leaf digest, leaf text (all ASCII but the digest: validated by the caller)
     const digest = digests[i]!;
     const text = leafTexts[i]!;
-    at = out.writeUInt32BE(BUCKET_BYTES + digest.length + text.length, at);
+    at = out.writeUInt32BE(BUCKET_BYTES + DIGEST_BYTES + text.length, at);
     at += out.write(buckets[i]!, at, 'latin1');
-    at += digest.copy(out, at);
+    at += out.write(digest, at, 'hex');
     at += out.write(text, at, 'latin1');
     at = out.writeUInt32BE(keyBytes[i]!, at);
     at += out.write(c.key, at, 'utf8');
