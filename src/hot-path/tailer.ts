@@ -4,8 +4,8 @@
  *   origin → collapse → one batched apply → persist cursor → metrics.
  * The cursor is persisted only after the batch is applied, so a crash replays at most the
  * batches in flight, which the LWW apply makes harmless. A failed apply never advances the
- * cursor. Up to APPLY_WINDOW batches are applied at once (pipelined on the store's connection,
- * applied by Redis in order): see `dispatch`.
+ * cursor. Up to APPLY_WINDOW_SIZE batches are applied at once (pipelined on the store's
+ * connection, applied by Redis in order): see `dispatch` and apply-window.ts.
  */
 import { STREAM_START, compareStreamIds } from '../cdc/stream-id.js';
 import type { CursorStore } from '../cursor/cursor-store.js';
@@ -20,6 +20,7 @@ import type { PeerConnection, RawStreamEntry } from '../peer/peer-connection.js'
 import type { ApplyOutcome, SyncEngine } from '../store/sync-engine.js';
 import type { Change } from '../model/change.js';
 import { AimdBatchSizer } from './aimd.js';
+import { ApplyWindow } from './apply-window.js';
 import { detectGap, type GapKind } from './gap.js';
 import { LagTracker } from './lag.js';
 import { prepareBatch, type PreparedBatch } from './prepare-batch.js';
@@ -84,7 +85,7 @@ const STREAM_INFO_INTERVAL_MS = 1000;
  * while this process decodes and encodes the next, instead of idling between batches (measured
  * in BENCHMARKS.md). More would only queue in Redis and hold memory.
  */
-export const APPLY_WINDOW = 2;
+export const APPLY_WINDOW_SIZE = 2;
 
 /** One XREAD's entries, already decoded (prepareBatch), with what the loop's bookkeeping needs. */
 interface ReadBatch {
@@ -97,11 +98,6 @@ interface ReadBatch {
   readMs: number;
 }
 
-/**
- * The next batch's read, issued while the current batch is being applied. `from` is the id it
- * reads after: it is used only if the cursor is exactly there when the loop gets to it (the
- * batch ending at `from` was applied and its cursor persisted); otherwise it is discarded.
- */
 /** A dispatched batch, as its finishing needs it (see dispatch). */
 interface SentBatch {
   /** The id the batch was read after, and its last entry's id. */
@@ -115,6 +111,11 @@ interface SentBatch {
 
 const stampOf = (c: Change): SentBatch['changes'][number] => ({ key: c.key, hlc: c.hlc, origin: c.origin, updatedAt: c.updatedAt });
 
+/**
+ * The next batch's read, issued while the current batch is being applied. `from` is the id it
+ * reads after: it is used only if the read position is exactly there when the loop gets to it;
+ * otherwise (a batch before it failed, or a gap reset the cursor) it is discarded.
+ */
 interface ReadAhead {
   from: string;
   result: Promise<ReadBatch | null>;
@@ -145,10 +146,8 @@ export class StreamTailer {
    * batches are in flight; put back to `cursor` when an apply fails or a gap resets the cursor.
    */
   private position: string;
-  /** The finishing of every dispatched batch, in dispatch order (see `dispatch`); oldest first. */
-  private inFlight: Promise<boolean>[] = [];
-  /** Resolves when the last dispatched batch is finished: batches finish strictly in order. */
-  private lastFinished: Promise<unknown> = Promise.resolve();
+  /** The batches dispatched and not yet finished (see `dispatch`). */
+  private readonly window = new ApplyWindow(APPLY_WINDOW_SIZE);
   /** An apply failed: the loop backs off before reading again. */
   private applyFailed = false;
 
@@ -223,20 +222,14 @@ export class StreamTailer {
         await this.sleeper.sleep(this.retry.next());
       }
     }
-    await this.drain();
-  }
-
-  /** Waits until every dispatched batch is finished. */
-  private async drain(): Promise<void> {
-    await this.lastFinished;
-    this.inFlight = [];
+    await this.window.drain();
   }
 
   private async step(): Promise<void> {
     const { peerId, breaker, metrics } = this.d;
     // A full window: wait for the oldest batch before reading another. Here rather than right
     // after dispatching, so that the step which read a batch does not hold it meanwhile.
-    while (this.inFlight.length >= APPLY_WINDOW) await this.inFlight.shift();
+    await this.window.waitForRoom();
     if (!breaker.canRequest()) {
       this.paused = 'circuit_open';
       await this.sleeper.sleep(250);
@@ -245,7 +238,7 @@ export class StreamTailer {
     if (this.applyFailed) {
       // Everything dispatched after the failed batch is dropped unfinished (see finish); once it
       // has settled, back off and read again from the cursor.
-      await this.drain();
+      await this.window.drain();
       this.applyFailed = false;
       this.position = this.cursor;
       await this.sleeper.sleep(this.retry.next());
@@ -285,7 +278,7 @@ export class StreamTailer {
     // Read from where a failed batch left off: dropped, read again after the back-off.
     if (this.applyFailed) return;
     this.position = raw[raw.length - 1]!.id;
-    this.inFlight.push(this.dispatch(read.from, raw, read.prepared ?? this.prepare(raw)));
+    this.dispatch(read.from, raw, read.prepared ?? this.prepare(raw));
   }
 
   /**
@@ -337,31 +330,30 @@ export class StreamTailer {
   }
 
   /**
-   * Starts applying one batch and returns the promise of its finishing (true when it was applied
-   * and the cursor moved to its end). The apply is sent at once, so Redis queues it behind the
-   * batch still applying; the finishing (metrics, cursor) waits for every earlier batch's, so the
-   * cursor only ever moves forward over applied batches, in order. The promise never rejects.
+   * Starts applying one batch. The apply is sent at once, so Redis queues it behind the batch
+   * still applying; its finishing (metrics, cursor) waits for every earlier batch's, so the cursor
+   * only ever moves forward over applied batches, in order.
    */
-  private dispatch(from: string, raw: readonly RawStreamEntry[], batch: PreparedBatch): Promise<boolean> {
+  private dispatch(from: string, raw: readonly RawStreamEntry[], batch: PreparedBatch): void {
     this.countRead(raw, batch);
     const t0 = this.now();
     const spans = batch.winners.length > 0 ? startApplySpans(this.d.peerId, batch.winners) : null;
     const applied: Promise<ApplyOutcome[] | { error: unknown }> = spans === null
       ? Promise.resolve([])
       : this.d.store.applyChanges(batch.winners).catch((error: unknown) => ({ error }));
-    // What finishing needs, without the entries and contents: a batch waits here for the one
-    // before it, and holding its bytes that long would keep them past several collections.
+    // What finishing needs, without the entries and contents: a batch waits in the window for the
+    // one before it, and holding its bytes that long would keep them past several collections.
     const sent: SentBatch = { from, lastId: raw[raw.length - 1]!.id, count: raw.length, changes: batch.winners.map(stampOf) };
-    const previous = this.lastFinished;
-    const finished = (async (): Promise<boolean> => {
-      const result = await applied;
-      await previous;
+    this.window.add(applied, (result) => {
       if (Array.isArray(result)) spans?.end(result);
       else spans?.end(null, result.error);
-      return this.finish(sent, result, this.now() - t0);
-    })();
-    this.lastFinished = finished;
-    return finished;
+      try {
+        return this.finish(sent, result, this.now() - t0);
+      } catch (err) {
+        // A bug, not a store failure: handled like one, so later batches are not stuck behind it.
+        return this.onApplyFailed({ error: err });
+      }
+    });
   }
 
   /** Read-side counters and logs of one batch, as soon as it is read. */
@@ -390,17 +382,9 @@ export class StreamTailer {
    * gap reset the cursor), and its entries will be read and applied again from the cursor.
    */
   private finish(sent: SentBatch, result: ApplyOutcome[] | { error: unknown }, flushMs: number): boolean {
-    const { peerId, metrics, logger } = this.d;
+    const { peerId, metrics } = this.d;
     if (sent.from !== this.cursor) return false;
-    if (!Array.isArray(result)) {
-      // The local store failed: keep the cursor, back off, read the same entries again.
-      const err = result.error;
-      this.lastError = `apply: ${err instanceof Error ? err.message : String(err)}`;
-      logger.error({ peer_id: peerId, err }, 'hot path: applying a batch to the local store failed; will retry');
-      this.position = this.cursor;
-      this.applyFailed = true;
-      return false;
-    }
+    if (!Array.isArray(result)) return this.onApplyFailed(result);
     if (sent.changes.length > 0) {
       metrics.batchFlushes.labels(peerId).inc();
       this.counters.batches++;
@@ -430,6 +414,15 @@ export class StreamTailer {
     return true;
   }
 
+  /** The local store failed: keep the cursor, back off, read the same entries again. */
+  private onApplyFailed({ error }: { error: unknown }): false {
+    this.lastError = `apply: ${error instanceof Error ? error.message : String(error)}`;
+    this.d.logger.error({ peer_id: this.d.peerId, err: error }, 'hot path: applying a batch to the local store failed; will retry');
+    this.position = this.cursor;
+    this.applyFailed = true;
+    return false;
+  }
+
   private advanceCursor(id: string): void {
     this.cursor = id;
     try {
@@ -457,7 +450,7 @@ export class StreamTailer {
             : 'gap: the peer stream is behind our cursor (peer data loss?); reading it from the start and requesting a cold-path repair');
         if (gap === 'peer_behind') {
           // Batches in flight finish first, so none moves the cursor after this reset.
-          await this.drain();
+          await this.window.drain();
           this.lag.reset();
           this.advanceCursor(STREAM_START);
           this.position = STREAM_START;
