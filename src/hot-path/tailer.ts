@@ -87,13 +87,11 @@ const STREAM_INFO_INTERVAL_MS = 1000;
  */
 export const APPLY_WINDOW_SIZE = 2;
 
-/** One XREAD's entries, already decoded (prepareBatch), with what the loop's bookkeeping needs. */
+/** One XREAD's entries, with what the loop's bookkeeping needs. */
 interface ReadBatch {
   /** The id the read continued after. */
   from: string;
   raw: RawStreamEntry[];
-  /** Decoded lazily for a fresh read, eagerly for a read-ahead (see readAhead). */
-  prepared: PreparedBatch | null;
   requested: number;
   readMs: number;
 }
@@ -265,7 +263,7 @@ export class StreamTailer {
     this.lastEventAt = this.now();
     if (this.catchingUp) this.d.slo.check(peerId, 'stream_read_latency', readMs, this.settings.slo.max_stream_read_latency_ms, 'ms');
     this.setCatchingUp(raw.length >= requested);
-    // A full read means more entries are waiting: fetch and decode them while this batch is applied.
+    // A full read means more entries are waiting: fetch them while this batch is decoded and sent.
     if (raw.length >= requested && !h.rate_limit_enabled && !this.stopping) this.readAhead(raw[raw.length - 1]!.id);
 
     if (h.rate_limit_enabled) {
@@ -278,7 +276,7 @@ export class StreamTailer {
     // Read from where a failed batch left off: dropped, read again after the back-off.
     if (this.applyFailed) return;
     this.position = raw[raw.length - 1]!.id;
-    this.dispatch(read.from, raw, read.prepared ?? this.prepare(raw));
+    this.dispatch(read.from, raw, this.prepare(raw));
   }
 
   /**
@@ -302,22 +300,20 @@ export class StreamTailer {
     const requested = h.rate_limit_enabled ? Math.min(this.aimd.current, h.rate_limit_burst) : this.aimd.current;
     const t0 = this.now();
     const raw = await this.peerCall(() => this.d.connection.read(from, requested, h.block_timeout));
-    return raw === null ? null : { from, raw, prepared: null, requested, readMs: this.now() - t0 };
+    return raw === null ? null : { from, raw, requested, readMs: this.now() - t0 };
   }
 
   /**
    * Read-ahead of one batch (DESIGN §6 keeps its promise: the cursor is only ever persisted after
-   * the batch ending at it is applied). The XREAD and the decoding of the next batch (hash
-   * checks, decompression) run while the local Redis applies this one, instead of after it.
-   * The circuit breaker still sees the call; a read that fails resolves to null and is retried.
+   * the batch ending at it is applied). The XREAD's round trip overlaps the work on this batch; the
+   * entries are decoded when the loop takes them, while the batches in the apply window are being
+   * applied (decoding them at once held one more decoded batch in memory for no measurable gain:
+   * BENCHMARKS.md). The circuit breaker still sees the call; a read that fails resolves to null
+   * and is retried.
    */
   private readAhead(from: string): void {
     if (!this.d.breaker.canRequest()) return;
-    const result = this.read(from).then((read) => {
-      if (read && read.raw.length > 0) read.prepared = this.prepare(read.raw);
-      return read;
-    });
-    this.ahead = { from, result };
+    this.ahead = { from, result: this.read(from) };
   }
 
   private prepare(raw: readonly RawStreamEntry[]): PreparedBatch {
