@@ -334,9 +334,7 @@ export class StreamTailer {
     this.countRead(raw, batch);
     const t0 = this.now();
     const spans = batch.winners.length > 0 ? startApplySpans(this.d.peerId, batch.winners) : null;
-    const applied: Promise<ApplyOutcome[] | { error: unknown }> = spans === null
-      ? Promise.resolve([])
-      : this.d.store.applyChanges(batch.winners).catch((error: unknown) => ({ error }));
+    const applied = spans === null ? Promise.resolve([]) : this.apply(batch.winners);
     // What finishing needs, without the entries and contents: a batch waits in the window for the
     // one before it, and holding its bytes that long would keep them past several collections.
     const sent: SentBatch = { from, lastId: raw[raw.length - 1]!.id, count: raw.length, changes: batch.winners.map(stampOf) };
@@ -350,6 +348,15 @@ export class StreamTailer {
         return this.onApplyFailed({ error: err });
       }
     });
+  }
+
+  /** The store's apply, its failure as a value: a store that throws instead of rejecting included. */
+  private apply(changes: readonly Change[]): Promise<ApplyOutcome[] | { error: unknown }> {
+    try {
+      return this.d.store.applyChanges(changes).catch((error: unknown) => ({ error }));
+    } catch (error) {
+      return Promise.resolve({ error });
+    }
   }
 
   /** Read-side counters and logs of one batch, as soon as it is read. */

@@ -294,9 +294,15 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     // Not an async function: once packed, the changes (and their contents) are not held while
     // the replies are awaited.
     const calls: Promise<number[]>[] = [];
-    for (let start = 0; start < changes.length; start += APPLY_CHUNK) {
-      const args = applyArgs(this.keys.prefix, changes.slice(start, start + APPLY_CHUNK), this.emitReplicated, this.cdcMaxlen);
-      calls.push(this.call(() => scripts.apply.run(this.redis, args)) as Promise<number[]>);
+    try {
+      for (let start = 0; start < changes.length; start += APPLY_CHUNK) {
+        const args = applyArgs(this.keys.prefix, changes.slice(start, start + APPLY_CHUNK), this.emitReplicated, this.cdcMaxlen);
+        calls.push(this.call(() => scripts.apply.run(this.redis, args)) as Promise<number[]>);
+      }
+    } catch (err) {
+      // Chunks already sent still settle; the caller sees one rejection, and its retry is harmless.
+      for (const call of calls) call.catch(() => undefined);
+      return Promise.reject(err as Error);
     }
     return Promise.all(calls).then((codes) => codes.flat().map((code) => OUTCOMES[code] ?? 'stale'));
   }

@@ -14,17 +14,26 @@ const BATCH = 50;
 const WRITES = 1500;
 /** The apply calls (1-based) that fail after applying the first half of their changes. */
 const FAILING_CALLS = new Set([3, 5, 6, 11]);
+/** The apply calls that throw at once instead of returning a promise (a store with a bug). */
+const THROWING_CALLS = new Set([14]);
 
-/** The real store, with some apply calls failing half-way (a connection lost mid-batch). */
+/** The real store, with some apply calls failing half-way (a connection lost mid-batch) and one throwing. */
 function failingStore(store: SyncEngine, fullyApplied: Set<string>): { store: SyncEngine; failures: () => number } {
   let calls = 0;
   let failures = 0;
-  const applyChanges = async (changes: readonly Change[]): Promise<ApplyOutcome[]> => {
+  const applyChanges = (changes: readonly Change[]): Promise<ApplyOutcome[]> => {
     calls++;
-    if (FAILING_CALLS.has(calls)) {
+    if (THROWING_CALLS.has(calls)) {
+      failures++;
+      throw new Error(`injected synchronous throw of apply call ${calls}`);
+    }
+    return applyAsync(changes, calls);
+  };
+  const applyAsync = async (changes: readonly Change[], call: number): Promise<ApplyOutcome[]> => {
+    if (FAILING_CALLS.has(call)) {
       await store.applyChanges(changes.slice(0, Math.floor(changes.length / 2)));
       failures++;
-      throw new Error(`injected failure of apply call ${calls}`);
+      throw new Error(`injected failure of apply call ${call}`);
     }
     const outcomes = await store.applyChanges(changes);
     for (const c of changes) fullyApplied.add(c.key);
@@ -90,7 +99,7 @@ describe('hot path: a failing apply with batches in flight', () => {
 
     const head = entries[entries.length - 1]!.id;
     await waitFor(() => target.engine.status().peers[0]!.cursor === head, { what: 'cursor at the stream head', timeoutMs: 30_000 });
-    expect(failures()).toBe(FAILING_CALLS.size);
+    expect(failures()).toBe(FAILING_CALLS.size + THROWING_CALLS.size);
     expect(cursors.violations).toEqual([]);
     // Saved cursors only move forward.
     for (let i = 1; i < cursors.saves.length; i++) expect(compareStreamIds(cursors.saves[i - 1]!, cursors.saves[i]!)).toBeLessThan(0);
