@@ -275,8 +275,9 @@ export class StreamTailer {
     }
     // Read from where a failed batch left off: dropped, read again after the back-off.
     if (this.applyFailed) return;
-    this.position = raw[raw.length - 1]!.id;
     this.dispatch(read.from, raw, this.prepare(raw));
+    // Only once the batch is in the window: had anything above thrown, the next step reads it again.
+    this.position = raw[raw.length - 1]!.id;
   }
 
   /**
