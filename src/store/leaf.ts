@@ -42,18 +42,11 @@ export function parseLeaf(raw: Buffer, key: string): StoredLeaf {
 }
 
 /**
- * A change's leaf as stored: digest, then the text. A DEL's version is written as 0 (apply.lua
- * fills in the deleted record's, which only the store knows).
+ * A change's leaf in its two parts: the digest (40 hex digits; stored as its 20 bytes) and the
+ * text (ASCII: every field is validated). commands/apply-args.ts writes them, digest first, into
+ * the script's arguments. A DEL's version is written as 0 (apply.lua fills in the deleted
+ * record's, which only the store knows).
  */
-export function formatLeaf(c: Change): Buffer {
-  const { digestHex, text } = leafParts(c);
-  const leaf = Buffer.allocUnsafe(DIGEST_BYTES + text.length);
-  leaf.write(digestHex, 0, 'hex');
-  leaf.write(text, DIGEST_BYTES, 'latin1');
-  return leaf;
-}
-
-/** A change's leaf in its two parts: the digest (40 hex digits; stored as its 20 bytes) and the text (ASCII: every field is validated). */
 export function leafParts(c: Change): { digestHex: string; text: string } {
   const deleted = c.op === 'DEL';
   const hash = deleted ? '' : c.hash;

@@ -281,20 +281,16 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
   applyChanges(changes: readonly Change[]): Promise<ApplyOutcome[]> {
     if (changes.length === 0) return Promise.resolve([]);
     // Every change is checked before anything is sent: a bad change changes nothing.
-    try {
-      changes.forEach((c, i) => assertValidChange(c, `changes[${i}]`, this.maxPayloadBytes));
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
     // A big batch goes as several script calls of at most APPLY_CHUNK changes, all sent at once
     // (pipelined: still one round trip). Redis starts on the first chunk while this process is
     // still encoding the next ones, instead of idling until the whole batch is encoded. Each
     // change stays atomic (DESIGN §3: the unit of atomicity is the change, never the batch);
     // chunks run in order; if one fails the call rejects and the caller's retry is harmless.
     // Not an async function: once packed, the changes (and their contents) are not held while
-    // the replies are awaited.
+    // the replies are awaited. A failure here is a rejection, never a throw.
     const calls: Promise<number[]>[] = [];
     try {
+      changes.forEach((c, i) => assertValidChange(c, `changes[${i}]`, this.maxPayloadBytes));
       for (let start = 0; start < changes.length; start += APPLY_CHUNK) {
         const args = applyArgs(this.keys.prefix, changes.slice(start, start + APPLY_CHUNK), this.emitReplicated, this.cdcMaxlen);
         calls.push(this.call(() => scripts.apply.run(this.redis, args)) as Promise<number[]>);

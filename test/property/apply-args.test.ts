@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { change as changeArb } from '../fuzz/arbitraries.js';
 import { applyArgs, packChanges } from '../../src/store/commands/apply-args.js';
-import { formatLeaf } from '../../src/store/leaf.js';
+import { storedLeaf } from '../support/leaf.js';
 import { bucketOf } from '../../src/merkle/tree-shape.js';
 import { compressForWire } from '../../src/cdc/compression.js';
 import { formatDelMeta, formatPutMeta } from '../../src/cdc/meta.js';
@@ -32,7 +32,7 @@ function unpack(packed: Buffer): Buffer[][] {
 }
 
 function expectedFields(c: Change, emit: boolean): Buffer[] {
-  const head = Buffer.concat([Buffer.from(bucketOf(c.key), 'latin1'), formatLeaf(c)]);
+  const head = Buffer.concat([Buffer.from(bucketOf(c.key), 'latin1'), storedLeaf(c)]);
   const key = Buffer.from(c.key, 'utf8');
   if (c.op === 'DEL') return [head, key, Buffer.alloc(0), Buffer.alloc(0), Buffer.from(emit ? formatDelMeta(c) : '')];
   const wire = c.wireData ?? compressForWire(c.content);

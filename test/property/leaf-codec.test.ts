@@ -1,11 +1,12 @@
 /**
- * The stored leaf (src/store/leaf.ts, docs/wire-format.md): what formatLeaf writes, parseLeaf
+ * The stored leaf (src/store/leaf.ts, docs/wire-format.md): what the engine writes (leafParts), parseLeaf
  * reads back exactly, digest included; anything else is refused with bad_leaf.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { change as changeArb } from '../fuzz/arbitraries.js';
-import { formatLeaf, leafToChange, parseLeaf } from '../../src/store/leaf.js';
+import { leafToChange, parseLeaf } from '../../src/store/leaf.js';
+import { storedLeaf } from '../support/leaf.js';
 import { DIGEST_BYTES, leafDigest } from '../../src/merkle/tree-shape.js';
 import type { Change } from '../../src/model/change.js';
 
@@ -15,7 +16,7 @@ describe('stored leaf', () => {
   it('round-trips every valid change: stamp, metadata and the leaf digest in its first 20 bytes', () => {
     fc.assert(
       fc.property(changeArb, (c) => {
-        const raw = formatLeaf(c);
+        const raw = storedLeaf(c);
         const leaf = parseLeaf(raw, c.key);
         expect(leaf.stamp).toEqual(stampOf(c));
         expect(raw.subarray(0, DIGEST_BYTES).toString('hex')).toBe(leafDigest(c.key, stampOf(c)));
@@ -29,7 +30,7 @@ describe('stored leaf', () => {
   });
 
   it('refuses a value that is not a v3 leaf, naming the key', () => {
-    const good = formatLeaf({ op: 'PUT', key: 'k', content: Buffer.from('x'), hash: 'a'.repeat(64), contentType: 'json', version: 2, updatedAt: 5, hlc: '0000000000001000-00000', origin: 'paris' });
+    const good = storedLeaf({ op: 'PUT', key: 'k', content: Buffer.from('x'), hash: 'a'.repeat(64), contentType: 'json', version: 2, updatedAt: 5, hlc: '0000000000001000-00000', origin: 'paris' });
     const text = good.toString('latin1', DIGEST_BYTES);
     const digest = good.subarray(0, DIGEST_BYTES);
     const bad = [
