@@ -16,6 +16,7 @@ import { isSha256Hex, sha256Hex } from './content-hash.js';
 import { CdcDecodeError, type CdcRejectReason } from './decode-error.js';
 import { formatDelMeta, formatPutMeta, parseDelMeta, parsePutMeta } from './meta.js';
 import { parseStreamId, type StreamId } from './stream-id.js';
+import { assertValidChange } from '../store/validate-change.js';
 
 export interface DecodeOptions {
   /** The node whose stream this is: the origin of entries that carry no stamp (Rust writers). */
@@ -24,8 +25,12 @@ export interface DecodeOptions {
   maxPayloadBytes?: number;
 }
 
-/** The flat `[name, value, …]` list for XADD, in wire order. */
-export function encodeCdcEntry(change: Change): Buffer[] {
+/**
+ * The flat `[name, value, …]` list for XADD, in wire order. Throws a ValidationError for a change
+ * the store would refuse: peers would reject the entry, and its meta could not be written.
+ */
+export function encodeCdcEntry(change: Change, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): Buffer[] {
+  assertValidChange(change, 'change', maxPayloadBytes);
   if (change.op === 'PUT') {
     return [
       Buffer.from('op'), Buffer.from('PUT'),

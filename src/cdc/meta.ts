@@ -31,20 +31,21 @@ export interface DelMeta {
   stamp?: Stamp;
 }
 
+/**
+ * The meta JSON, written out directly rather than through JSON.stringify of an object (three
+ * times faster; it runs for every re-emitted change). That yields the same bytes only because
+ * nothing needs escaping: the change must be valid (store/validate-change.ts: a content type
+ * from the enum, integers, an HLC, a node id and a traceparent, none with a quote, backslash or
+ * control character). Every caller passes validated changes (encodeCdcEntry checks first).
+ */
 export function formatPutMeta(change: PutChange): string {
-  const meta: Record<string, string | number> = {
-    content_type: change.contentType,
-    version: change.version,
-    updated_at: change.updatedAt,
-  };
-  if (change.traceParent !== undefined) meta['trace_parent'] = change.traceParent;
-  meta['hlc'] = change.hlc;
-  meta['origin'] = change.origin;
-  return JSON.stringify(meta);
+  const trace = change.traceParent === undefined ? '' : `,"trace_parent":"${change.traceParent}"`;
+  return `{"content_type":"${change.contentType}","version":${change.version},"updated_at":${change.updatedAt}${trace},"hlc":"${change.hlc}","origin":"${change.origin}"}`;
 }
 
+/** As formatPutMeta: the change must be valid. */
 export function formatDelMeta(change: DelChange): string {
-  return JSON.stringify({ hlc: change.hlc, origin: change.origin, updated_at: change.updatedAt });
+  return `{"hlc":"${change.hlc}","origin":"${change.origin}","updated_at":${change.updatedAt}}`;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

@@ -3,6 +3,7 @@
  * Redis, so a bad change changes nothing. The hot path runs the same check per entry after
  * decoding, so one bad entry is rejected alone instead of failing (and stalling) its batch.
  */
+import { isSha256Hex } from '../cdc/content-hash.js';
 import { ValidationError } from '../errors.js';
 import { CONTENT_TYPES, type Change, type ContentType } from '../model/change.js';
 import { isHlc } from '../model/hlc.js';
@@ -26,7 +27,7 @@ export function assertValidChange(c: Change, field: string, maxPayloadBytes: num
   if (!CONTENT_TYPES.includes(c.contentType as ContentType)) {
     throw new ValidationError('invalid_change', `${field}.contentType`, `must be one of ${CONTENT_TYPES.join(', ')}`);
   }
-  if (!/^[0-9a-f]{64}$/.test(c.hash)) throw new ValidationError('invalid_change', `${field}.hash`, 'must be lowercase hex SHA-256');
+  if (!isSha256Hex(c.hash)) throw new ValidationError('invalid_change', `${field}.hash`, 'must be lowercase hex SHA-256');
   if (!Number.isSafeInteger(c.version) || c.version < 0) {
     throw new ValidationError('invalid_change', `${field}.version`, 'must be a non-negative integer');
   }

@@ -6,6 +6,7 @@ import { compressForWire, decompressBounded, startsWithZstdMagic, ZSTD_MAGIC } f
 import { sha256Hex } from '../../src/cdc/content-hash.js';
 import { CdcDecodeError } from '../../src/cdc/decode-error.js';
 import { formatStreamId } from '../../src/cdc/stream-id.js';
+import { ValidationError } from '../../src/errors.js';
 import type { Change, PutChange } from '../../src/model/change.js';
 import { formatHlc, HLC_MAX_LOGICAL } from '../../src/model/hlc.js';
 import { MAX_KEY_BYTES } from '../../src/model/key.js';
@@ -81,6 +82,24 @@ function decodesOrRejects(id: string, list: unknown): void {
 describe('CDC codec properties', () => {
   it('encode → decode round-trips every change', () => {
     fc.assert(fc.property(entryId, change, expectRoundTrip), { numRuns: 300 });
+  });
+
+  it('meta is exactly JSON.stringify of its fields in wire order (written out without escaping)', () => {
+    fc.assert(
+      fc.property(change, (c) => {
+        const meta = c.op === 'PUT'
+          ? JSON.stringify({ content_type: c.contentType, version: c.version, updated_at: c.updatedAt, ...(c.traceParent === undefined ? {} : { trace_parent: c.traceParent }), hlc: c.hlc, origin: c.origin })
+          : JSON.stringify({ hlc: c.hlc, origin: c.origin, updated_at: c.updatedAt });
+        expect(encodeCdcEntry(c)[c.op === 'PUT' ? 9 : 5]!.toString('utf8')).toBe(meta);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('encoding a change the store would refuse throws a ValidationError naming the field', () => {
+    const bad: Change = { op: 'DEL', key: 'k', updatedAt: 1, hlc: formatHlc(1), origin: 'no"de' };
+    expect(() => encodeCdcEntry(bad)).toThrow(ValidationError);
+    expect(() => encodeCdcEntry(bad)).toThrow(/change\.origin/);
   });
 
   it('round-trips large content (up to 1 MiB, compressible or not)', () => {
