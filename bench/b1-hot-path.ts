@@ -24,7 +24,7 @@ import path from 'node:path';
 import { compareStreamIds } from '../src/cdc/stream-id.js';
 import { startRedis, type RedisServer } from '../test/support/redis-server.js';
 import { preloadStream, workload, type PreloadResult } from './cdc-events.js';
-import { EngineHost } from './engine-host.js';
+import { daemonNodeFlags, EngineHost } from './engine-host.js';
 import { row, type RunOptions, type Section } from './report.js';
 import { fmt, scriptTime } from './support.js';
 
@@ -255,7 +255,7 @@ export async function runB1(o: RunOptions, engineSettings: Record<string, unknow
       ],
       notes: [
         `${fmt(events)} events, ${fmt(load.distinctKeys)} distinct keys, ~${fmt(load.wireBytes / events)} bytes of field values per entry; median of ${runs} runs, each engine run a fresh process, empty local redis-server and fresh cursor.`,
-        'Engine: default settings, cold path off; time from engine.start() to the cursor persisted at the stream head.',
+        `Engine: default settings, cold path off, node ${daemonNodeFlags().join(' ')} (as the daemon's launcher); time from engine.start() to the cursor persisted at the stream head.`,
         'XREAD → SET: COUNT 1000, one pipeline per read, no read-ahead, no decoding.',
         'REPLICAOF full sync: replica of a redis-server holding the same writes as plain SETs, until offset and key count match. REPLICAOF live: the writes sent to a primary with a replica attached, until the replica\'s offset matches.',
       ],

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { RedisStore } from '../src/store/redis-store.js';
 import { startRedis, type RedisServer } from '../test/support/redis-server.js';
 import { recordContent, rng } from './cdc-events.js';
-import { EngineHost } from './engine-host.js';
+import { daemonNodeFlags, EngineHost } from './engine-host.js';
 import { percentile, row, type RunOptions, type Section } from './report.js';
 import { fmt } from './support.js';
 
@@ -136,7 +136,7 @@ export async function runB2(o: RunOptions): Promise<B2Result> {
       row('apply lag max', 'ms', max),
     ],
     notes: [
-      `${fmt(samples)} applies per run (every write on both other nodes); median of ${runs} run(s); each engine in its own process, the writers in the bench process.`,
+      `${fmt(samples)} applies per run (every write on both other nodes); median of ${runs} run(s); each engine in its own process (node ${daemonNodeFlags().join(' ')}, as the daemon's launcher), the writers in the bench process.`,
       'Lag = when the receiving engine\'s applyChanges returned with the change applied − the write\'s updated_at (origin wall clock at put()); exact per change, ms resolution.',
     ],
     details: { seconds, rate: RATE, p50, p99, p999, max, peakRssKb: rss },

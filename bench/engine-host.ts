@@ -3,7 +3,7 @@
  * child compiled to JavaScript by bench/build-engine.ts, on bare Node) and talks to it over IPC.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildEngineChild } from './build-engine.js';
@@ -18,6 +18,19 @@ export interface EngineHostOptions {
   profile?: boolean;
   /** A name for the profile file. */
   label?: string;
+}
+
+const LAUNCHER = fileURLToPath(new URL('../bin/replication-engine.js', import.meta.url));
+
+/**
+ * The node flags the daemon's launcher runs with (its second line, `exec node <flags> "$0" "$@"`):
+ * the engine processes are measured as users run them.
+ */
+export function daemonNodeFlags(): string[] {
+  const line = readFileSync(LAUNCHER, 'utf8').split('\n')[1] ?? '';
+  const m = /exec node (.*) "\$0" "\$@"$/.exec(line);
+  if (!m?.[1]) throw new Error(`${LAUNCHER}: line 2 is not \`':' //; exec node <flags> "$0" "$@"\``);
+  return m[1].split(' ').filter(Boolean);
 }
 
 export class EngineHost {
@@ -39,7 +52,7 @@ export class EngineHost {
   }
 
   static async spawn(options: EngineHostOptions = {}): Promise<EngineHost> {
-    const execArgv: string[] = [];
+    const execArgv = [...daemonNodeFlags()];
     if (options.profile) {
       mkdirSync(PROFILE_DIR, { recursive: true });
       execArgv.push('--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${options.label ?? 'engine'}-${Date.now()}.cpuprofile`);
