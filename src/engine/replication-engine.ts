@@ -124,6 +124,7 @@ export class ReplicationEngine {
       const cursors = this.cursors;
       for (const peer of this.config.peers) this.addPeer(peer);
       this.syncColdPathPeers();
+      this.syncRecentStamps();
       // Cursors saying "applied up to here" over a store that has just been created: the data
       // they describe is gone (the Redis restarted empty while we were down).
       const inc = await this.store.incarnation?.();
@@ -252,6 +253,7 @@ export class ReplicationEngine {
       }
     }
     this.syncColdPathPeers();
+    this.syncRecentStamps();
     this.coldPath.updateSettings(next.settings.cold_path);
     if (next.settings.cold_path.enabled && !previous.settings.cold_path.enabled) this.coldPath.start();
     if (!next.settings.cold_path.enabled && previous.settings.cold_path.enabled) await this.coldPath.stop();
@@ -279,6 +281,11 @@ export class ReplicationEngine {
     });
     this.peers.set(peer.node_id, runtime);
     runtime.start(this.config.settings.hot_path.enabled);
+  }
+
+  /** Copies of a change come from several peers only: with one peer, remembering them is wasted. */
+  private syncRecentStamps(): void {
+    this.recentStamps.active = this.peers.size > 1;
   }
 
   private onGap(peerId: string, reason: GapKind): void {

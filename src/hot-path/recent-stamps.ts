@@ -12,6 +12,9 @@
  * TTL leaves no stamp, and dropping a copy older than it is what the tombstone was for). When the
  * local Redis loses its data the engine clears it (see ReplicationEngine.onLocalDataLoss).
  *
+ * Only a node with two peers or more gets copies: the engine switches it off (`active`) otherwise,
+ * so that a pair of nodes does not pay for remembering (two Map operations per change).
+ *
  * Pure logic: no I/O, unit- and property-tested.
  */
 import { compareStamps, type Stamp } from '../model/stamp.js';
@@ -29,6 +32,7 @@ export class RecentStamps {
    */
   private current = new Map<string, Stamp>();
   private previous = new Map<string, Stamp>();
+  private on = true;
 
   constructor(capacity = DEFAULT_RECENT_STAMPS) {
     if (!Number.isSafeInteger(capacity) || capacity < 0) throw new RangeError('RecentStamps capacity must be a non-negative integer');
@@ -40,10 +44,20 @@ export class RecentStamps {
     return this.current.size + this.previous.size;
   }
 
+  /** Off: records nothing and covers nothing. Switching it off forgets everything. */
+  get active(): boolean {
+    return this.on;
+  }
+
+  set active(on: boolean) {
+    if (!on) this.clear();
+    this.on = on;
+  }
+
   /** The local store holds `key` at `stamp` or later. */
   record(key: string, stamp: Stamp): void {
     const half = this.capacity >> 1;
-    if (half === 0) return;
+    if (half === 0 || !this.on) return;
     const known = this.current.get(key) ?? this.previous.get(key);
     if (known !== undefined && compareStamps(known, stamp) >= 0) {
       if (this.current.has(key)) return;
@@ -58,6 +72,7 @@ export class RecentStamps {
 
   /** True when a change to `key` with `stamp` would lose to, or equal, what the store holds. */
   covers(key: string, stamp: Stamp): boolean {
+    if (!this.on) return false;
     // A key in `current` holds its greatest stamp (record() carries the older generation's over).
     const known = this.current.get(key) ?? this.previous.get(key);
     return known !== undefined && compareStamps(stamp, known) <= 0;

@@ -13,8 +13,9 @@ const stamp = fc.record({ ms: fc.integer({ min: 0, max: 50 }), logical: fc.integ
   .map(({ ms, logical, origin }): Stamp => ({ hlc: formatHlc(1_800_000_000_000 + ms, logical), origin }));
 const key = fc.constantFrom('k1', 'k2', 'k3', 'k4', 'k5', 'k6');
 const op = fc.oneof(
-  fc.record({ kind: fc.constant('record' as const), key, stamp }),
-  fc.record({ kind: fc.constant('covers' as const), key, stamp }),
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant('record' as const), key, stamp }) },
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant('covers' as const), key, stamp }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('active' as const), on: fc.boolean() }) },
 );
 
 describe('RecentStamps', () => {
@@ -23,7 +24,9 @@ describe('RecentStamps', () => {
       const recent = new RecentStamps(capacity);
       const greatest = new Map<string, Stamp>(); // the model: everything ever recorded
       for (const o of ops) {
-        if (o.kind === 'record') {
+        if (o.kind === 'active') {
+          recent.active = o.on;
+        } else if (o.kind === 'record') {
           recent.record(o.key, o.stamp);
           const g = greatest.get(o.key);
           if (!g || compareStamps(o.stamp, g) > 0) greatest.set(o.key, o.stamp);
@@ -55,6 +58,16 @@ describe('RecentStamps', () => {
     expect(recent.size).toBeLessThanOrEqual(4);
     recent.clear();
     expect(recent.covers('x', s(0))).toBe(false);
+    // Switched off (a node with one peer): records and covers nothing, and forgets what it held.
+    recent.record('x', s(5));
+    recent.active = false;
+    expect(recent.covers('x', s(0))).toBe(false);
+    recent.record('y', s(5));
+    recent.active = true;
+    expect(recent.covers('x', s(0))).toBe(false);
+    expect(recent.covers('y', s(0))).toBe(false);
+    recent.record('y', s(5));
+    expect(recent.covers('y', s(0))).toBe(true);
     expect(() => new RecentStamps(-1)).toThrow(RangeError);
   });
 });
