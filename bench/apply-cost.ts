@@ -29,8 +29,8 @@ const VARIANTS: { name: string; what: string; edit: (s: string) => string }[] = 
   { name: 'full', what: 'the script as shipped', edit: (s) => s },
   {
     name: 'no bucket digest', what: 'the leaf written without its bucket digest: no XOR of old and new leaf digests into the bucket, nor into the pending branch delta',
-    edit: (s) => s.replace('  leaf_replace(k_leaves(p, bucket), bucket, key, old_raw, old_bucket, leaf)',
-      "  redis.call('HSET', k_leaves(p, bucket), key, leaf)"),
+    edit: (s) => s.replace('  leaf_replace(leaves, bucket, key, old_raw, old_bucket, leaf)',
+      "  redis.call('HSET', leaves, key, leaf)"),
   },
   { name: 'no tree flush', what: 'no write of branch and root digests at the end of the script', edit: (s) => s.replace('\ntree_flush(p)', '\nlocal _ = nil') },
   {

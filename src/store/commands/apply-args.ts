@@ -1,13 +1,15 @@
 /**
  * apply.lua's arguments. The changes of one call travel as one packed argument instead of five
- * arguments each: per change five length-prefixed fields (a 4-byte big-endian length, then the
- * bytes), which the script takes apart with one `struct.unpack('>I4c0I4c0I4c0I4c0I4c0')` call.
+ * arguments each: per change the bucket (4 bytes) and five length-prefixed fields (a 4-byte
+ * big-endian length, then the bytes), which the script takes apart with one
+ * `struct.unpack('>c4I4c0I4c0I4c0I4c0I4c0')` call.
  * Built here in one buffer with one allocation, this spares the engine ioredis's per-argument
  * encoding (a header string, a byte count and a copy for each of thousands of arguments) and
  * Redis an argument object per field. Measured in BENCHMARKS.md.
  *
  * The fields, per change (the script documents how it uses them):
- *   head     the key's bucket (4 hex digits), then the new leaf exactly as stored (leaf.ts)
+ *   bucket   the key's bucket: 4 hex digits, not length-prefixed
+ *   leaf     the new leaf exactly as stored (leaf.ts)
  *   key      UTF-8
  *   content  the record's content ('' for a DEL)
  *   wire     the bytes to re-emit as `data`; '' when they are the content itself or emit is off
@@ -32,7 +34,7 @@ export function applyArgs(prefix: string, changes: readonly Change[], emit: bool
   return [prefix, emit ? '1' : '0', cdcMaxlen, changes.length, maxHlc, packChanges(changes, emit)];
 }
 
-/** The packed argument: for each change head, key, content, wire, meta, each length-prefixed. */
+/** The packed argument: for each change its bucket, then leaf, key, content, wire, meta, each length-prefixed. */
 export function packChanges(changes: readonly Change[], emit: boolean): Buffer {
   const n = changes.length;
   const digests: string[] = new Array<string>(n);
@@ -67,11 +69,12 @@ export function packChanges(changes: readonly Change[], emit: boolean): Buffer {
   let at = 0;
   for (let i = 0; i < n; i++) {
     const c = changes[i]!;
-    // head: bucket, leaf digest, leaf text (all ASCII but the digest: validated by the caller)
+    // The bucket (fixed width, no length), then the leaf: digest and text (all ASCII but the
+    // digest: validated by the caller).
     const digest = digests[i]!;
     const text = leafTexts[i]!;
-    at = out.writeUInt32BE(BUCKET_BYTES + DIGEST_BYTES + text.length, at);
     at += out.write(buckets[i]!, at, 'latin1');
+    at = out.writeUInt32BE(DIGEST_BYTES + text.length, at);
     at += out.write(digest, at, 'hex');
     at += out.write(text, at, 'latin1');
     at = out.writeUInt32BE(keyBytes[i]!, at);

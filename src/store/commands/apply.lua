@@ -1,12 +1,14 @@
 -- Applies a batch of replicated changes, each atomically with its tree update and re-emit.
 -- ARGV: prefix, emit ('1'|'0'), cdc_maxlen, count, max_hlc, changes
--- changes packs, per change, five fields each preceded by its length (4 bytes, big-endian):
---   head, key, content, wire_data, meta
+-- changes packs, per change, the key's bucket (4 hex digits), then five fields each preceded by
+-- its length (4 bytes, big-endian): leaf, key, content, wire_data, meta
 -- (built by commands/apply-args.ts: one argument instead of five per change spares both sides
 -- the per-argument work; one struct.unpack takes a change apart).
--- head is the key's bucket (4 hex digits) followed by the new leaf exactly as stored (the leaf
--- digest's 20 bytes, then "<hlc> <0|1> <hash> <origin> <content_type> <version> <updated_at>
--- <trace_parent>": docs/wire-format.md), and meta the JSON to re-emit ('' when emit is off).
+-- leaf is the new leaf exactly as stored (the leaf digest's 20 bytes, then "<hlc> <0|1> <hash>
+-- <origin> <content_type> <version> <updated_at> <trace_parent>": docs/wire-format.md), and meta
+-- the JSON to re-emit ('' when emit is off). The script takes out of the leaf only what it needs:
+-- every string it makes is allocated and hashed (Lua interns them all), so the stamp is parsed
+-- only when there is an old one to compare it with.
 -- The caller builds both, with the digest and the bucket (two SHA-1s per change): all of it
 -- would otherwise be parsed, hashed and concatenated here, on the busier core. The script reads
 -- only what it decides with: the stamp, for last-writer-wins.
@@ -23,39 +25,45 @@ local max_seen = ARGV[5]
 local packed = ARGV[6]
 local outcomes = {}
 local emitted = false
-local sub = string.sub
-local CHANGE = '>I4c0I4c0I4c0I4c0I4c0'
+local CHANGE = '>c4I4c0I4c0I4c0I4c0I4c0'
+local DELETED_AT, ONE = 44, 49 -- the leaf's <0|1> after digest and hlc; byte '1'
+local HASH_FIRST, HASH_LAST = 46, 109 -- a live leaf's hash: always 64 hex digits
 local at = 1
 
-for _ = 1, n do
-  local head, key, content, wire, meta
-  head, key, content, wire, meta, at = sunpack(CHANGE, packed, at)
-  local bucket, leaf = sub(head, 1, 4), sub(head, 5)
-  local hlc, deleted, hash, origin = parse_leaf(leaf)
-  local old_raw, old_bucket = leaf_and_bucket(k_leaves(p, bucket), key)
+for i = 1, n do
+  local bucket, leaf, key, content, wire, meta
+  bucket, leaf, key, content, wire, meta, at = sunpack(CHANGE, packed, at)
+  local deleted = byte(leaf, DELETED_AT) == ONE
+  local leaves = k_leaves(p, bucket)
+  local old_raw, old_bucket = leaf_and_bucket(leaves, key)
   local cmp = 1
   if old_raw then
+    local hlc, _, _, origin = parse_leaf(leaf)
     local oh, _, _, oo = parse_leaf(old_raw)
     cmp = compare_stamps(hlc, origin, oh, oo)
   end
   if cmp > 0 then
-    -- A DEL's leaf carries version 0: it keeps the version of the record it deletes.
-    if deleted == '1' then leaf = with_version(leaf, old_raw and leaf_version(old_raw) or '0') end
-    store_change(p, key, bucket, old_raw, old_bucket, leaf, hlc, deleted, content)
+    if deleted then
+      -- A DEL's leaf carries version 0: it keeps the version of the record it deletes.
+      leaf = with_version(leaf, old_raw and leaf_version(old_raw) or '0')
+      store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, sub(leaf, 21, 42), '1', content)
+    else
+      store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, false, '0', content)
+    end
     if do_emit then
-      if deleted == '0' then
-        if wire == '' then wire = content end
-        emit(p, false, 'PUT', key, hash, wire, meta)
-      else
+      if deleted then
         emit(p, false, 'DEL', key, '', '', meta)
+      else
+        if wire == '' then wire = content end
+        emit(p, false, 'PUT', key, sub(leaf, HASH_FIRST, HASH_LAST), wire, meta)
       end
       emitted = true
     end
-    outcomes[#outcomes + 1] = 1
+    outcomes[i] = 1
   elseif cmp == 0 then
-    outcomes[#outcomes + 1] = 2
+    outcomes[i] = 2
   else
-    outcomes[#outcomes + 1] = 0
+    outcomes[i] = 0
   end
 end
 

@@ -16,7 +16,7 @@ local function k_v2_buckets(p) return p .. 't:bk' end -- tree format v2 only (mi
 -- and combined as five 32-bit words with struct.unpack / struct.pack (one C call each) rather
 -- than parsed from and formatted to hex; the root, one per script and read by operators, as 40
 -- hex digits.
-local tonumber, sub, bxor, tohex, unpack = tonumber, string.sub, bit.bxor, bit.tohex, unpack
+local tonumber, sub, byte, bxor, tohex, unpack = tonumber, string.sub, string.byte, bit.bxor, bit.tohex, unpack
 local spack, sunpack = struct.pack, struct.unpack
 local WORDS = '>i4i4i4i4i4'
 local BUCKET_FIELD = '' -- a bucket's digest, in its leaves hash (no user key is empty)
@@ -274,17 +274,19 @@ end
 
 -- Writes one winning change: the record's content (removed for a tombstone), the leaf `leaf`
 -- (as stored: digest, stamp and metadata) and the bucket digest, the indexes and the pending
--- branch delta. old_raw / old_bucket are what leaf_and_bucket returned.
-local function store_change(p, key, bucket, old_raw, old_bucket, leaf, hlc, deleted, content)
+-- branch delta. leaves is the bucket's leaves key; old_raw / old_bucket are what leaf_and_bucket
+-- returned; deleted is '0' or '1'; hlc is read only for a tombstone (its index score), so callers
+-- may pass false for a live record.
+local function store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, hlc, deleted, content)
   if deleted == '1' then
     redis.call('DEL', k_record(p, key))
   else
     redis.call('SET', k_record(p, key), content)
   end
-  leaf_replace(k_leaves(p, bucket), bucket, key, old_raw, old_bucket, leaf)
-  local od = old_raw and sub(old_raw, 44, 44)
-  local was_live = od == '0'
-  local was_deleted = od == '1'
+  leaf_replace(leaves, bucket, key, old_raw, old_bucket, leaf)
+  local od = old_raw and byte(old_raw, 44) -- the old leaf's <0|1>: 48 live, 49 deleted
+  local was_live = od == 48
+  local was_deleted = od == 49
   if deleted == '1' then
     if was_live then live_index[key] = false end
     tomb_index[key] = tonumber(sub(hlc, 1, 16))

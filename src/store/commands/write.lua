@@ -8,7 +8,8 @@ local meta = k_meta(p)
 
 local hlc = next_hlc(redis.call('HGET', meta, 'hlc') or false, now)
 local bucket = bucket_of(key)
-local old_raw, old_bucket = leaf_and_bucket(k_leaves(p, bucket), key)
+local leaves = k_leaves(p, bucket)
+local old_raw, old_bucket = leaf_and_bucket(leaves, key)
 if old_raw then
   -- Defensive: a local write must beat what it overwrites even if the clock was behind it.
   local oh = parse_leaf(old_raw)
@@ -24,7 +25,7 @@ local updated = string.format('%d', now)
 local deleted = '0'
 if op == 'DEL' then deleted = '1'; hash = ''; ctype = '' end
 local leaf = leaf_value(leaf_digest(key, hlc, origin, hash, deleted), hlc, deleted, hash, origin, ctype, version, updated, tp)
-store_change(p, key, bucket, old_raw, old_bucket, leaf, hlc, deleted, content)
+store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, hlc, deleted, content)
 tree_flush(p)
 index_flush(p)
 if op == 'PUT' then
