@@ -289,12 +289,21 @@ type FieldName = (typeof FIELD_NAMES)[number];
 type Fields = Partial<Record<FieldName, Buffer>>;
 const FIELD_NAME_BYTES = FIELD_NAMES.map((n) => [n, Buffer.from(n, 'latin1')] as const);
 
-/** Which known field `name` is, compared as bytes (no string is made for a field name). */
+/**
+ * Which known field `name` is, compared as bytes (no string is made for a field name), in a
+ * JavaScript loop: the names are 2–4 bytes, and Buffer.equals is a native call that costs more than
+ * the comparison (0.25 µs per entry in B1's profile).
+ */
 function fieldNameOf(name: Buffer): FieldName | undefined {
   for (const [field, bytes] of FIELD_NAME_BYTES) {
-    if (name.length === bytes.length && name[0] === bytes[0] && name.equals(bytes)) return field;
+    if (name.length === bytes.length && sameBytes(name, bytes)) return field;
   }
   return undefined;
+}
+
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function asBuffer(value: unknown): Buffer | undefined {
