@@ -26,14 +26,12 @@ local packed = ARGV[6]
 local outcomes = {}
 local emitted = false
 local CHANGE = '>c4I4c0I4c0I4c0I4c0I4c0'
-local DELETED_AT, ONE = 44, 49 -- the leaf's <0|1> after digest and hlc; byte '1'
-local HASH_FIRST, HASH_LAST = 46, 109 -- a live leaf's hash: always 64 hex digits
 local at = 1
 
 for i = 1, n do
   local bucket, leaf, key, content, wire, meta
   bucket, leaf, key, content, wire, meta, at = sunpack(CHANGE, packed, at)
-  local deleted = byte(leaf, DELETED_AT) == ONE
+  local deleted = leaf_is_deleted(leaf)
   local leaves = k_leaves(p, bucket)
   local old_raw, old_bucket = leaf_and_bucket(leaves, key)
   local cmp = 1
@@ -43,19 +41,15 @@ for i = 1, n do
     cmp = compare_stamps(hlc, origin, oh, oo)
   end
   if cmp > 0 then
-    if deleted then
-      -- A DEL's leaf carries version 0: it keeps the version of the record it deletes.
-      leaf = with_version(leaf, old_raw and leaf_version(old_raw) or '0')
-      store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, sub(leaf, 21, 42), '1', content)
-    else
-      store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, false, '0', content)
-    end
+    -- A DEL's leaf carries version 0: it keeps the version of the record it deletes.
+    if deleted then leaf = with_version(leaf, old_raw and leaf_version(old_raw) or '0') end
+    store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, content)
     if do_emit then
       if deleted then
         emit(p, false, 'DEL', key, '', '', meta)
       else
         if wire == '' then wire = content end
-        emit(p, false, 'PUT', key, sub(leaf, HASH_FIRST, HASH_LAST), wire, meta)
+        emit(p, false, 'PUT', key, live_leaf_hash(leaf), wire, meta)
       end
       emitted = true
     end

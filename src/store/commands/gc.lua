@@ -10,8 +10,7 @@ for _, key in ipairs(keys) do
   local lk = k_leaves(p, bucket)
   local raw, old_bucket = leaf_and_bucket(lk, key)
   if raw then
-    local hlc, deleted = parse_leaf(raw)
-    if deleted == '1' and tonumber(string.sub(hlc, 1, 16)) <= cutoff then
+    if leaf_is_deleted(raw) and leaf_ms(raw) <= cutoff then
       leaf_replace(lk, bucket, key, raw, old_bucket, false) -- a tombstone has no record key
       dropped = dropped + 1
     end

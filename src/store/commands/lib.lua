@@ -85,13 +85,25 @@ local function leaf_value(digest, hlc, deleted, hash, origin, ctype, version, up
     updated .. ' ' .. tp
 end
 
--- The stamp's fields, then the position of the space after the origin. The hlc is fixed-width
--- (22 bytes) after the 20-byte digest.
+-- The fixed positions in a leaf: the hlc (22 bytes) after the 20-byte digest, then ' ', the
+-- <0|1> deleted flag, ' ', and the hash (64 hex digits for a live record, empty for a tombstone).
+local LEAF_HLC_FIRST, LEAF_HLC_LAST, LEAF_DELETED_AT, LEAF_HASH_FIRST = 21, 42, 44, 46
+local LEAF_HLC_MS_LAST = LEAF_HLC_FIRST + 15 -- the hlc's 16 digits of physical time
+local BYTE_ONE = 49 -- '1'
+
+-- The stamp's fields, then the position of the space after the origin.
 local function parse_leaf(raw)
-  local e1 = string.find(raw, ' ', 46, true)
+  local e1 = string.find(raw, ' ', LEAF_HASH_FIRST, true)
   local e2 = string.find(raw, ' ', e1 + 1, true)
-  return sub(raw, 21, 42), sub(raw, 44, 44), sub(raw, 46, e1 - 1), sub(raw, e1 + 1, e2 - 1), e2
+  return sub(raw, LEAF_HLC_FIRST, LEAF_HLC_LAST), sub(raw, LEAF_DELETED_AT, LEAF_DELETED_AT),
+    sub(raw, LEAF_HASH_FIRST, e1 - 1), sub(raw, e1 + 1, e2 - 1), e2
 end
+
+-- Single fields, read without making a string for each of the others (Lua interns every string
+-- it makes: an allocation and a hash each, on the path of every replicated change).
+local function leaf_is_deleted(raw) return byte(raw, LEAF_DELETED_AT) == BYTE_ONE end
+local function live_leaf_hash(raw) return sub(raw, LEAF_HASH_FIRST, LEAF_HASH_FIRST + 63) end
+local function leaf_ms(raw) return tonumber(sub(raw, LEAF_HLC_FIRST, LEAF_HLC_MS_LAST)) end
 
 -- First and last position of a leaf's version field (after the origin and the content type).
 local function version_span(raw)
@@ -275,21 +287,20 @@ end
 -- Writes one winning change: the record's content (removed for a tombstone), the leaf `leaf`
 -- (as stored: digest, stamp and metadata) and the bucket digest, the indexes and the pending
 -- branch delta. leaves is the bucket's leaves key; old_raw / old_bucket are what leaf_and_bucket
--- returned; deleted is '0' or '1'; hlc is read only for a tombstone (its index score), so callers
--- may pass false for a live record.
-local function store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, hlc, deleted, content)
-  if deleted == '1' then
+-- returned. Whether it is a tombstone, and its time, are read from the leaf.
+local function store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, content)
+  local deleted = leaf_is_deleted(leaf)
+  if deleted then
     redis.call('DEL', k_record(p, key))
   else
     redis.call('SET', k_record(p, key), content)
   end
   leaf_replace(leaves, bucket, key, old_raw, old_bucket, leaf)
-  local od = old_raw and byte(old_raw, 44) -- the old leaf's <0|1>: 48 live, 49 deleted
-  local was_live = od == 48
-  local was_deleted = od == 49
-  if deleted == '1' then
+  local was_deleted = old_raw and leaf_is_deleted(old_raw)
+  local was_live = old_raw and not was_deleted
+  if deleted then
     if was_live then live_index[key] = false end
-    tomb_index[key] = tonumber(sub(hlc, 1, 16))
+    tomb_index[key] = leaf_ms(leaf)
   else
     if not was_live then live_index[key] = true end
     if was_deleted then tomb_index[key] = false end

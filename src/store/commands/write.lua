@@ -25,7 +25,7 @@ local updated = string.format('%d', now)
 local deleted = '0'
 if op == 'DEL' then deleted = '1'; hash = ''; ctype = '' end
 local leaf = leaf_value(leaf_digest(key, hlc, origin, hash, deleted), hlc, deleted, hash, origin, ctype, version, updated, tp)
-store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, hlc, deleted, content)
+store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, content)
 tree_flush(p)
 index_flush(p)
 if op == 'PUT' then
