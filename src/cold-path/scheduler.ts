@@ -389,7 +389,10 @@ export class ColdPathScheduler {
     if (!outcome) return;
     m.repairItemsFetched.labels(peerId).inc(outcome.fetched);
     m.repairItemsSubmitted.labels(peerId).inc(outcome.submitted);
-    if (outcome.report && !outcome.report.inSync) m.merkleDivergences.labels(peerId).inc();
+    // Branches, not comparisons: a cycle whose roots differ only where the peer must pull from us
+    // still counts what differs, and one that differs in many places counts each place.
+    const branches = outcome.report?.divergentBranches ?? 0;
+    if (branches > 0) m.merkleDivergences.labels(peerId).inc(branches);
     m.repairDuration.labels(peerId).observe(outcome.durationMs / 1000);
   }
 

@@ -119,7 +119,7 @@ export class EngineMetrics {
     this.repairCycles = counter('replication_repair_cycles_total', 'Cold-path cycles with the peer, by result (in_sync, repaired, partial, failed).', ['peer_id', 'result']);
     this.repairItemsFetched = counter('replication_repair_items_fetched_total', 'Keys fetched from the peer by the cold path.', peer);
     this.repairItemsSubmitted = counter('replication_repair_items_submitted_total', 'Keys the cold path submitted to the apply path.', peer);
-    this.merkleDivergences = counter('replication_merkle_divergences_total', 'Cold-path comparisons that found the peer Merkle root different from ours.', peer);
+    this.merkleDivergences = counter('replication_merkle_divergences_total', 'Merkle branches found different from the peer tree, summed over cold-path cycles.', peer);
     this.repairSkipped = counter('replication_repair_skipped_total', 'Cold-path cycles with the peer skipped, by reason.', ['peer_id', 'reason']);
     this.repairDuration = histogram('replication_repair_duration_seconds', 'Duration of one cold-path cycle with the peer.', REPAIR_BUCKETS);
 
