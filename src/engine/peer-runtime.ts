@@ -109,16 +109,23 @@ export class PeerRuntime {
       now: d.now,
     }, tailerSettingsOf(engineConfig));
 
+    // Every successful call to the peer (hot path, cold path, pings) feeds the latency histogram and
+    // the peer-op SLO. The histogram child is bound once here: no label lookup per call.
     let sloLimit = engineConfig.settings.slo.max_peer_op_latency_ms;
+    const latency = metrics.peerLatency.labels(peerId);
+    this.connection.onLatency((seconds) => {
+      if (this.stopped) return;
+      latency.observe(seconds);
+      d.slo.check(peerId, 'peer_op_latency', seconds * 1000, sloLimit, 'ms');
+    });
+
     this.pinger = new HealthPinger({
       peerId,
       connection: this.connection,
       breaker: this.breaker,
       metrics,
       logger,
-      slo: d.slo,
       lastActivityAt: () => this.tailer.status().lastEventAt,
-      maxPeerOpLatencyMs: () => sloLimit,
       now: d.now,
     }, engineConfig.settings.peer_health);
     this.applyLiveSettings = (config: ReplicationConfig): void => {

@@ -112,7 +112,7 @@ export class EngineMetrics {
     this.peerErrors = counter('replication_peer_errors_total', 'Failed calls to the peer Redis.', peer);
     this.clockSkew = counter('replication_clock_skew_total', 'Changes from the peer stamped further ahead of the local clock than max_clock_skew.', peer);
     this.sloViolations = counter('replication_slo_violations_total', 'SLO threshold breaches for the peer, by SLO.', ['peer_id', 'slo']);
-    this.peerLatency = histogram('replication_peer_latency_seconds', 'Round-trip time of a ping to the peer Redis.', LATENCY_BUCKETS);
+    this.peerLatency = histogram('replication_peer_latency_seconds', 'Round trip of every successful call to the peer Redis (queries, pings, full XREADs).', LATENCY_BUCKETS);
     this.peerConnected = gauge('replication_peer_connected', '1 while connected to the peer Redis, else 0.', peer);
     this.peerCircuitState = gauge('replication_peer_circuit_state', 'Circuit breaker state for the peer: 0 closed, 1 half-open, 2 open.', peer);
 

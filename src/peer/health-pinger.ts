@@ -1,13 +1,13 @@
 /**
  * Idle-peer health checks (DESIGN §6): a peer that has sent nothing for `idle_threshold_sec`
  * is pinged every `ping_interval_sec` on its query connection, never behind the blocking
- * XREAD. Pings feed the latency histogram, the peer-op SLO and the circuit breaker, so a
- * silently dead idle peer is noticed before the next write needs it.
+ * XREAD. A failed ping counts against the circuit breaker, so a silently dead idle peer is noticed
+ * before the next write needs it; its round trip reaches the latency histogram and the peer-op SLO
+ * like every other call to the peer (PeerConnection.onLatency).
  */
 import type { PeerHealthSettings } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { EngineMetrics } from '../observability/metrics.js';
-import type { SloMonitor } from '../observability/slo.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { PeerConnection } from './peer-connection.js';
 
@@ -17,10 +17,8 @@ export interface HealthPingerDeps {
   breaker: CircuitBreaker;
   metrics: EngineMetrics;
   logger: Logger;
-  slo: SloMonitor;
   /** When the peer last sent us entries (ms), or null: traffic makes pings unnecessary. */
   lastActivityAt: () => number | null;
-  maxPeerOpLatencyMs: () => number;
   now?: () => number;
 }
 
@@ -78,8 +76,6 @@ export class HealthPinger {
     try {
       const seconds = await connection.ping();
       breaker.onSuccess();
-      metrics.peerLatency.labels(peerId).observe(seconds);
-      this.d.slo.check(peerId, 'peer_op_latency', seconds * 1000, this.d.maxPeerOpLatencyMs(), 'ms');
       return seconds;
     } catch (err) {
       breaker.onFailure();

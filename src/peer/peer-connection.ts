@@ -26,6 +26,12 @@ export interface PeerConnection {
   /** Makes an in-flight blocking read return at once (shutdown, reconfiguration). */
   interruptRead(): void;
   onStateChange(listener: (event: PeerConnectionEvent) => void): void;
+  /**
+   * `listener` gets the round trip, in seconds, of every call to the peer that succeeded: queries
+   * (stream metadata, pings, the cold path's tree and record reads) and the XREADs that Redis
+   * answered from entries already there (a full read: it did not block waiting for new ones).
+   */
+  onLatency(listener: (seconds: number) => void): void;
   close(): Promise<void>;
 }
 

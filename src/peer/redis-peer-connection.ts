@@ -9,6 +9,7 @@
  * broken and TCP keepalive sees nothing wrong. ioredis's own `commandTimeout` only fails the
  * command and keeps the dead socket, which would fail every later call forever.
  */
+import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { ReplicationError } from '../errors.js';
 import { redisOptionsFor, type RedisEndpoint } from '../redis/connect.js';
@@ -44,6 +45,7 @@ export class RedisPeerConnection implements PeerConnection {
   private readonly streamKey: string;
   private readonly commandTimeoutMs: number;
   private readonly listeners: ((e: PeerConnectionEvent) => void)[] = [];
+  private readonly latencyListeners: ((seconds: number) => void)[] = [];
   private wasConnected = false;
   private closed = false;
 
@@ -76,7 +78,7 @@ export class RedisPeerConnection implements PeerConnection {
       client.on('close', () => this.refreshState());
       client.on('error', (error: Error) => this.emit({ type: 'error', error }));
     }
-    this.reader = new BoundedStoreReader(this.query, options.prefix, (call) => this.bounded(this.query, call(), this.commandTimeoutMs, 'peer query'));
+    this.reader = new BoundedStoreReader(this.query, options.prefix, (call) => this.timed(() => this.bounded(this.query, call(), this.commandTimeoutMs, 'peer query')));
   }
 
   get connected(): boolean {
@@ -87,8 +89,13 @@ export class RedisPeerConnection implements PeerConnection {
     this.listeners.push(listener);
   }
 
+  onLatency(listener: (seconds: number) => void): void {
+    this.latencyListeners.push(listener);
+  }
+
   async read(cursor: string, count: number, blockMs: number): Promise<RawStreamEntry[]> {
     const limit = blockMs + this.commandTimeoutMs;
+    const start = performance.now();
     const reply = (await this.bounded(
       this.stream,
       this.stream.xreadBuffer('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.streamKey, cursor) as Promise<XReadReply>,
@@ -96,13 +103,15 @@ export class RedisPeerConnection implements PeerConnection {
       'XREAD',
     )) as XReadReply;
     const entries = reply?.[0]?.[1] ?? [];
+    // Only a full read is a round trip: a shorter one may have blocked waiting for the peer's writes.
+    if (entries.length >= count) this.reportLatency((performance.now() - start) / 1000);
     return entries.map(([id, fields]) => ({ id: id.toString(), fields }));
   }
 
   async streamInfo(): Promise<StreamInfo | null> {
     let raw: unknown[];
     try {
-      raw = (await this.bounded(this.query, this.query.call('XINFO', 'STREAM', this.streamKey), this.commandTimeoutMs, 'XINFO STREAM')) as unknown[];
+      raw = (await this.timed(() => this.bounded(this.query, this.query.call('XINFO', 'STREAM', this.streamKey), this.commandTimeoutMs, 'XINFO STREAM'))) as unknown[];
     } catch (err) {
       if (err instanceof Error && /no such key/i.test(err.message)) return null;
       throw err;
@@ -122,9 +131,11 @@ export class RedisPeerConnection implements PeerConnection {
   }
 
   async ping(): Promise<number> {
-    const start = process.hrtime.bigint();
+    const start = performance.now();
     await this.bounded(this.query, this.query.ping(), this.commandTimeoutMs, 'PING');
-    return Number(process.hrtime.bigint() - start) / 1e9;
+    const seconds = (performance.now() - start) / 1000;
+    this.reportLatency(seconds);
+    return seconds;
   }
 
   interruptRead(): void {
@@ -137,6 +148,18 @@ export class RedisPeerConnection implements PeerConnection {
     this.stream.disconnect(false);
     this.query.disconnect(false);
     this.refreshState();
+  }
+
+  /** Runs one call, reporting its round trip when it succeeds (a failure is counted as an error instead). */
+  private async timed<T>(call: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    const result = await call();
+    this.reportLatency((performance.now() - start) / 1000);
+    return result;
+  }
+
+  private reportLatency(seconds: number): void {
+    for (const l of this.latencyListeners) l(seconds);
   }
 
   /** A reply that never comes (black-holed link) must not hang the caller: time out, drop the socket, reconnect. */
