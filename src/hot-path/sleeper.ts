@@ -4,7 +4,7 @@
 export class Sleeper {
   private readonly waiting = new Set<() => void>();
 
-  sleep(ms: number, options: { interruptible?: boolean } = {}): Promise<void> {
+  sleep(ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
@@ -13,7 +13,7 @@ export class Sleeper {
         resolve();
       };
       const timer = setTimeout(done, ms);
-      if (options.interruptible !== false) this.waiting.add(done);
+      this.waiting.add(done);
     });
   }
 

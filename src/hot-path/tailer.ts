@@ -230,6 +230,8 @@ export class StreamTailer {
     await this.window.waitForRoom();
     if (!breaker.canRequest()) {
       this.paused = 'circuit_open';
+      this.lag.unreachable(this.now());
+      this.publishLag();
       await this.sleeper.sleep(250);
       return;
     }
@@ -242,7 +244,13 @@ export class StreamTailer {
       await this.sleeper.sleep(this.retry.next());
       return;
     }
-    if (!(await this.storeAccepting())) return;
+    if (!(await this.storeAccepting())) {
+      // Paused, not blind: the peer still answers on the query connection, so lag stays measured.
+      if (this.paused === 'backpressure' && this.now() - this.lastInfoAt >= STREAM_INFO_INTERVAL_MS && breaker.canRequest()) {
+        await this.peerCall(() => this.refreshStreamInfo());
+      }
+      return;
+    }
     this.paused = null;
 
     if (this.now() - this.lastInfoAt >= STREAM_INFO_INTERVAL_MS) {
@@ -266,18 +274,37 @@ export class StreamTailer {
     // A full read means more entries are waiting: fetch them while this batch is decoded and sent.
     if (raw.length >= requested && !h.rate_limit_enabled && !this.stopping) this.readAhead(raw[raw.length - 1]!.id);
 
-    if (h.rate_limit_enabled) {
-      const waitMs = this.bucket.take(raw.length);
-      if (waitMs > 0) {
-        metrics.rateLimitWaits.labels(peerId).inc();
-        await this.sleeper.sleep(waitMs, { interruptible: false });
-      }
-    }
+    // Stopped while waiting: the batch is not dispatched; the cursor is before it, so it is read again.
+    if (h.rate_limit_enabled && !(await this.waitForTokens(raw.length))) return;
     // Read from where a failed batch left off: dropped, read again after the back-off.
     if (this.applyFailed) return;
     this.dispatch(read.from, raw, this.prepare(raw));
     // Only once the batch is in the window: had anything above thrown, the next step reads it again.
     this.position = raw[raw.length - 1]!.id;
+  }
+
+  /**
+   * Waits until the rate limiter lets `n` entries through; false when the tailer stops meanwhile.
+   * A stop or a reload cuts the wait short: a reload that changed the rate takes the tokens from
+   * the new bucket, one that turned limiting off lets the batch through at once.
+   */
+  private async waitForTokens(n: number): Promise<boolean> {
+    let bucket = this.bucket;
+    let until = this.now() + bucket.take(n);
+    let counted = false;
+    while (!this.stopping) {
+      if (!this.settings.hotPath.rate_limit_enabled) return true;
+      if (bucket !== this.bucket) {
+        bucket = this.bucket;
+        until = this.now() + bucket.take(n);
+      }
+      const waitMs = until - this.now();
+      if (waitMs <= 0) return true;
+      if (!counted) this.d.metrics.rateLimitWaits.labels(this.d.peerId).inc();
+      counted = true;
+      await this.sleeper.sleep(Math.ceil(waitMs));
+    }
+    return false;
   }
 
   /**
@@ -462,12 +489,18 @@ export class StreamTailer {
         this.d.requestRepair(peerId, gap);
       }
     }
-    this.lag.observe(this.cursor, info);
-    metrics.lagMs.labels(peerId).set(this.lag.lagMs);
-    metrics.lagEvents.labels(peerId).set(this.lag.lagEvents);
+    this.lag.observe(this.cursor, info, this.lastInfoAt);
     if (info && compareStreamIds(this.cursor, info.lastGeneratedId) < 0 && this.lag.lagEvents > this.settings.hotPath.max_batch_size) {
       this.setCatchingUp(true);
     }
+    this.publishLag();
+  }
+
+  /** Lag gauges and the lag SLO, from the tracker's current values. */
+  private publishLag(): void {
+    const { peerId, metrics } = this.d;
+    metrics.lagMs.labels(peerId).set(this.lag.lagMs);
+    metrics.lagEvents.labels(peerId).set(this.lag.lagEvents);
     this.d.slo.check(peerId, 'replication_lag', this.lag.lagMs / 1000, this.settings.slo.max_replication_lag_sec, 's');
   }
 
@@ -483,6 +516,8 @@ export class StreamTailer {
       this.d.metrics.peerErrors.labels(this.d.peerId).inc();
       this.lastError = err instanceof Error ? err.message : String(err);
       this.lastInfoAt = -Infinity; // re-check for gaps once the peer is back
+      this.lag.unreachable(this.now());
+      this.publishLag();
       this.d.logger.debug({ peer_id: this.d.peerId, err: this.lastError }, 'peer call failed');
       await this.sleeper.sleep(this.retry.next());
       return null;

@@ -37,4 +37,23 @@ describe('LagTracker', () => {
     lag.observe('1000-0', info({ firstEntryId: '4000-0' }));
     expect(lag.lagMs).toBe(1000);
   });
+
+  it('while the peer cannot be asked, the lag grows from the last observation instead of freezing', () => {
+    const lag = new LagTracker();
+    lag.observe('5200-0', info({ lastGeneratedId: '5600-0', entriesAdded: 13, length: 13 }), 10_000);
+    expect(lag.lagMs).toBe(400);
+    lag.unreachable(12_500);
+    expect([lag.lagMs, lag.lagEvents]).toEqual([2900, 13]);
+    lag.unreachable(9_000); // a clock stepping back never shrinks it below the observed lag
+    expect(lag.lagMs).toBe(400);
+    // Heard from again: measured from the stream, as before.
+    lag.observe('5600-0', info({ lastGeneratedId: '5600-0', entriesAdded: 13, length: 13 }), 13_000);
+    expect([lag.lagMs, lag.lagEvents]).toEqual([0, 0]);
+  });
+
+  it('before any observation, unreachable leaves the lag alone', () => {
+    const lag = new LagTracker();
+    lag.unreachable(50_000);
+    expect([lag.lagMs, lag.lagEvents]).toEqual([0, 0]);
+  });
 });
