@@ -98,6 +98,19 @@ const httpSchema = z.strictObject({
     .default('127.0.0.1:8790'),
   api_token: z.string().min(16).optional(),
   enabled: z.boolean().default(true),
+  // Limits against slow, stalled or abusive clients (docs/configuration.md explains each default).
+  max_connections: int(1, 1_000_000).default(1024),
+  max_inflight_body_bytes: int(1, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  max_json_depth: int(1, 100_000).default(128),
+  headers_timeout: duration('10s', '100ms', '10m'),
+  request_timeout: duration('30s', '100ms', '1h'),
+  keep_alive_timeout: duration('5s', '100ms', '10m'),
+  store_timeout: duration('2s', '10ms', '60s'),
+}).superRefine((http, ctx) => {
+  // Node refuses a header deadline past the whole-request deadline.
+  if (http.headers_timeout > http.request_timeout) {
+    ctx.addIssue({ code: 'custom', path: ['headers_timeout'], message: 'must not exceed http.request_timeout' });
+  }
 });
 
 const storeSchema = z.strictObject({

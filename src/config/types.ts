@@ -55,6 +55,20 @@ export interface HttpConfig {
   api_token?: string;
   /** Serve HTTP at all. Default true. */
   enabled: boolean;
+  /** Open connections at most; more are closed on accept. Default 1024. */
+  max_connections: number;
+  /** Request body bytes held at once across all requests; past it a request gets 503. Default 64 MiB. */
+  max_inflight_body_bytes: number;
+  /** Deepest nesting accepted in a JSON record. Default 128. */
+  max_json_depth: number;
+  /** ms to receive the request headers. Default 10000. */
+  headers_timeout: number;
+  /** ms to receive the whole request, body included. Default 30000. */
+  request_timeout: number;
+  /** ms an idle keep-alive connection stays open. Default 5000. */
+  keep_alive_timeout: number;
+  /** ms a request waits for the local Redis before 503. Default 2000. */
+  store_timeout: number;
 }
 
 export interface StoreConfig {

@@ -5,6 +5,7 @@
  */
 import type { ReplicationConfig } from '../config/types.js';
 import { ReplicationEngine } from '../engine/replication-engine.js';
+import { limitsFromConfig } from '../http/limits.js';
 import { startHttpServer, type HttpServerHandle } from '../http/server.js';
 import type { Logger } from '../observability/logger.js';
 import { RedisStore } from '../store/redis-store.js';
@@ -54,7 +55,9 @@ export class ReplicationNode {
     try {
       await engine.start();
       const http = config.http.enabled
-        ? await startHttpServer({ store, engine, metrics: engine.metrics, logger }, { listen: config.http.listen, apiToken: config.http.api_token })
+        ? await startHttpServer({ store, engine, metrics: engine.metrics, logger }, {
+          listen: config.http.listen, apiToken: config.http.api_token, limits: limitsFromConfig(config.http),
+        })
         : null;
       if (http) logger.info({ url: http.url }, 'HTTP API listening');
       return new ReplicationNode(config, store, engine, http);
@@ -77,6 +80,7 @@ export class ReplicationNode {
     await this.engine.updateConfig(next);
     this.store.updateLimits(storeLimits(next));
     this.http?.setApiToken(next.http.api_token);
+    this.http?.setLimits(limitsFromConfig(next.http));
     this.config = next;
   }
 

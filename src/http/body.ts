@@ -1,16 +1,37 @@
 /**
- * Reads a request body with a hard size limit: refused up front when Content-Length
- * announces too much, and reading stops at the first chunk past the limit. Never buffers
- * more than `limit` bytes.
+ * Reads a request body with a hard size limit and a share of the server-wide body budget:
+ * refused up front when Content-Length announces too much (413) or more than the budget has
+ * left (503), and reading stops at the first chunk past either. An optional inspector sees
+ * each chunk as it arrives (the JSON scanner), so a bad body is refused at its first bad byte
+ * and no check runs over the whole body at once.
  */
 import type { IncomingMessage } from 'node:http';
+import type { BodyBudget, BodyLease } from './body-budget.js';
 import { HttpError } from './errors.js';
 import { parseContentLength } from './parse.js';
 
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export interface BodyOptions {
+  limit: number;
+  budget: BodyBudget;
+  /** Throws (an HttpError) to refuse the body at this chunk. */
+  inspect?: (chunk: Buffer) => void;
+}
+
+/** The bytes and the lease that accounts for them; the caller releases it once it lets go of them. */
+export interface Body {
+  content: Buffer;
+  lease: BodyLease;
+}
+
+export function readBody(req: IncomingMessage, options: BodyOptions): Promise<Body> {
+  const { limit, budget, inspect } = options;
   const announced = parseContentLength(req.headers['content-length']);
   if (announced !== null && announced > limit) return Promise.reject(tooLarge(limit));
+  const lease = budget.lease();
+  if (announced !== null && !lease.reserve(announced)) return Promise.reject(busy());
   return new Promise((resolve, reject) => {
+    // With a Content-Length the body is copied into one buffer as it comes: no second copy at the end.
+    const whole = announced === null ? null : Buffer.allocUnsafe(announced);
     const chunks: Buffer[] = [];
     let size = 0;
     const settle = (): void => {
@@ -19,24 +40,31 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       req.off('error', onGone);
       req.off('close', onGone);
     };
+    const refuse = (err: unknown): void => {
+      settle();
+      lease.release();
+      // Stop pulling from the socket; the reply closes the connection (see writeReply).
+      req.pause();
+      reject(err);
+    };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) {
-        settle();
-        // Stop pulling from the socket; the reply closes the connection (see writeReply).
-        req.pause();
-        reject(tooLarge(limit));
-        return;
+      if (size > limit) return refuse(tooLarge(limit));
+      if (!lease.reserve(size)) return refuse(busy());
+      try {
+        inspect?.(chunk);
+      } catch (err) {
+        return refuse(err);
       }
-      chunks.push(chunk);
+      if (whole !== null && size <= whole.length) chunk.copy(whole, size - chunk.length);
+      else chunks.push(chunk);
     };
     const onEnd = (): void => {
       settle();
-      resolve(Buffer.concat(chunks, size));
+      resolve({ content: whole !== null && chunks.length === 0 ? whole.subarray(0, size) : Buffer.concat(chunks, size), lease });
     };
     const onGone = (): void => {
-      settle();
-      reject(new HttpError(400, 'request_aborted', 'the client closed the connection before the body ended'));
+      refuse(new HttpError(400, 'request_aborted', 'the client closed the connection before the body ended'));
     };
     req.on('data', onData);
     req.on('end', onEnd);
@@ -47,4 +75,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 function tooLarge(limit: number): HttpError {
   return new HttpError(413, 'payload_too_large', `the body exceeds max_payload_bytes (${limit} bytes)`);
+}
+
+function busy(): HttpError {
+  return new HttpError(503, 'server_busy', 'request bodies in flight exceed http.max_inflight_body_bytes; retry later', { 'Retry-After': '1' });
 }

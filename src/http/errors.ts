@@ -25,6 +25,17 @@ const VALIDATION_STATUS: Readonly<Record<string, number>> = {
   payload_too_large: 413,
 };
 
+/**
+ * Store refusals that are a state of the local Redis, not a bug: 503 with Retry-After, so
+ * clients and load balancers back off instead of treating them as a server fault.
+ */
+const STORE_REFUSALS: Readonly<Record<string, { status: number; error: string }>> = {
+  // Redis answered OOM before the memory guard's next poll noticed (RedisStore maps the reply).
+  not_accepting_writes: { status: 503, error: 'not_accepting_writes' },
+  // The memory guard fails closed when it cannot read INFO memory.
+  memory_check_failed: { status: 503, error: 'store_unavailable' },
+};
+
 export function errorReply(status: number, code: string, detail: string, headers: Record<string, string> = {}): Reply {
   return jsonReply(status, { error: code, detail }, headers);
 }
@@ -34,6 +45,8 @@ export function expectedErrorReply(err: unknown): Reply | null {
   if (err instanceof HttpError) return errorReply(err.status, err.code, err.detail, err.headers);
   // The message names the field and the problem ("key: must not be empty"); it never holds a stack.
   if (err instanceof ValidationError) return errorReply(VALIDATION_STATUS[err.code] ?? 400, err.code, err.message);
+  const refusal = err instanceof ReplicationError ? STORE_REFUSALS[err.code] : undefined;
+  if (refusal !== undefined) return errorReply(refusal.status, refusal.error, (err as Error).message, { 'Retry-After': '1' });
   return null;
 }
 

@@ -3,31 +3,48 @@ import { isTraceParent } from '../model/trace-parent.js';
 import type { ContentType } from '../model/change.js';
 import { readBody } from './body.js';
 import { HttpError } from './errors.js';
-import { isJsonDocument, parseContentType, parseListQuery } from './parse.js';
+import { JsonScanner } from './json-scan.js';
+import { parseContentType, parseListQuery } from './parse.js';
 import { jsonReply, type Reply } from './reply.js';
+import { withStoreDeadline } from './store-timeout.js';
 import type { HttpStore, RequestContext } from './types.js';
 
 const MEDIA_TYPES: Record<ContentType, string> = { json: 'application/json', binary: 'application/octet-stream' };
 
 export async function putItem(ctx: RequestContext, key: string): Promise<Reply> {
-  const { req, deps } = ctx;
+  const { req, deps, settings } = ctx;
   // Everything is validated before the write: a refused request leaves nothing behind.
   const contentType = parseContentType(req.headers['content-type']);
-  const content = await readBody(req, deps.store.maxPayloadBytes);
-  if (contentType === 'json' && !isJsonDocument(content)) {
-    throw new HttpError(400, 'invalid_json', 'Content-Type is application/json but the body is not a UTF-8 JSON document');
+  // JSON is checked as it arrives, never parsed into a tree (json-scan.ts).
+  const scanner = contentType === 'json' ? new JsonScanner(settings.maxJsonDepth) : null;
+  const inspect = scanner === null ? undefined : (chunk: Buffer): void => {
+    const problem = scanner.write(chunk);
+    if (problem !== null) throw invalidJson(problem);
+  };
+  const { content, lease } = await readBody(req, { limit: deps.store.maxPayloadBytes, budget: ctx.budget, inspect });
+  let written;
+  try {
+    const problem = scanner?.end() ?? null;
+    if (problem !== null) throw invalidJson(problem);
+    await assertAcceptingWrites(ctx);
+    const traceParent = req.headers.traceparent;
+    // W3C Trace Context: an invalid traceparent is ignored, not an error.
+    const options = typeof traceParent === 'string' && isTraceParent(traceParent) ? { contentType, traceParent } : { contentType };
+    // The body stays counted in the budget until Redis has answered, even after a timeout:
+    // writes queued behind a stalled Redis are memory too.
+    const write = deps.store.put(key, content, options);
+    write.then(() => lease.release(), () => lease.release());
+    written = await withStoreDeadline(write, settings.storeTimeoutMs, 'the write', true);
+  } catch (err) {
+    lease.release();
+    throw err;
   }
-  await assertAcceptingWrites(deps.store);
-  const traceParent = req.headers.traceparent;
-  // W3C Trace Context: an invalid traceparent is ignored, not an error.
-  const options = typeof traceParent === 'string' && isTraceParent(traceParent) ? { contentType, traceParent } : { contentType };
-  const written = await deps.store.put(key, content, options);
   deps.metrics.localWrites.labels('put').inc();
   return jsonReply(200, { key: written.key, hash: written.hash, hlc: written.hlc, origin: written.origin, version: written.version });
 }
 
 export async function getItem(ctx: RequestContext, key: string): Promise<Reply> {
-  const record = await ctx.deps.store.get(key);
+  const record = await withStoreDeadline(ctx.deps.store.get(key), ctx.settings.storeTimeoutMs, 'the read');
   if (record === null) throw new HttpError(404, 'not_found', `no live record for key ${JSON.stringify(key)}`);
   return {
     status: 200,
@@ -43,21 +60,30 @@ export async function getItem(ctx: RequestContext, key: string): Promise<Reply> 
 }
 
 export async function deleteItem(ctx: RequestContext, key: string): Promise<Reply> {
-  await assertAcceptingWrites(ctx.deps.store);
-  const deleted = await ctx.deps.store.delete(key);
+  await assertAcceptingWrites(ctx);
+  const deleted = await withStoreDeadline(ctx.deps.store.delete(key), ctx.settings.storeTimeoutMs, 'the delete', true);
   ctx.deps.metrics.localWrites.labels('delete').inc();
   return jsonReply(200, { key: deleted.key, hlc: deleted.hlc, origin: deleted.origin });
 }
 
 export async function listItems(ctx: RequestContext): Promise<Reply> {
   const query = parseListQuery(ctx.query);
-  const page = await ctx.deps.store.scan(query);
+  const page = await withStoreDeadline(ctx.deps.store.scan(query), ctx.settings.storeTimeoutMs, 'the listing');
   const items = page.items.map((r) => ({ key: r.key, hash: r.hash, hlc: r.hlc, origin: r.origin, version: r.version }));
   return jsonReply(200, { items, cursor: page.cursor });
 }
 
-async function assertAcceptingWrites(store: HttpStore): Promise<void> {
-  if (!(await store.shouldAcceptWrites())) {
-    throw new HttpError(503, 'not_accepting_writes', 'the local store is above its memory threshold; retry later', { 'Retry-After': '1' });
+async function assertAcceptingWrites(ctx: RequestContext): Promise<void> {
+  const store: HttpStore = ctx.deps.store;
+  if (!(await withStoreDeadline(store.shouldAcceptWrites(), ctx.settings.storeTimeoutMs, 'the memory check'))) {
+    throw notAcceptingWrites();
   }
+}
+
+export function notAcceptingWrites(): HttpError {
+  return new HttpError(503, 'not_accepting_writes', 'the local store is above its memory threshold; retry later', { 'Retry-After': '1' });
+}
+
+function invalidJson(problem: string): HttpError {
+  return new HttpError(400, 'invalid_json', `Content-Type is application/json but the body is not a UTF-8 JSON document: ${problem}`);
 }

@@ -1,21 +1,28 @@
 /** Operational routes: liveness, readiness, metrics, status. Open even when a token is set. */
 import { HttpError } from './errors.js';
 import { jsonReply, type Reply } from './reply.js';
+import { withTimeout } from './store-timeout.js';
 import type { RequestContext } from './types.js';
 
 export function health(): Promise<Reply> {
   return Promise.resolve(jsonReply(200, { status: 'ok' }));
 }
 
-/** Ready = the engine is running and the local store answers, within a short timeout. */
+/**
+ * Ready = the engine is running, the local store answers, and it accepts writes (a node that
+ * refuses every PUT for memory should be taken out of a write pool), within a short timeout.
+ */
 export async function ready(ctx: RequestContext): Promise<Reply> {
   const { state } = ctx.deps.engine.status();
   if (state !== 'running') return notReady(`engine is ${state}`);
+  let accepting: boolean;
   try {
     await withTimeout(ctx.deps.store.ping(), ctx.settings.storeTimeoutMs, 'ping');
+    accepting = await withTimeout(ctx.deps.store.shouldAcceptWrites(), ctx.settings.storeTimeoutMs, 'memory check');
   } catch (err) {
     return notReady(`local store did not answer: ${messageOf(err)}`);
   }
+  if (!accepting) return notReady('local store is above its memory threshold: writes are refused');
   return jsonReply(200, { status: 'ready' });
 }
 
@@ -39,19 +46,6 @@ export async function status(ctx: RequestContext): Promise<Reply> {
 
 function notReady(detail: string): Reply {
   return jsonReply(503, { error: 'not_ready', detail });
-}
-
-/** Rejects after `ms`; the late outcome of `promise` is still observed (race subscribes to it). */
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function messageOf(err: unknown): string {

@@ -6,16 +6,16 @@
 import { ValidationError } from '../errors.js';
 import type { ContentType } from '../model/change.js';
 import { assertValidKey } from '../model/key.js';
+import { jsonDocumentError } from './json-scan.js';
 
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
+export const DEFAULT_MAX_JSON_DEPTH = 128;
 
 const ITEM_PATH_PREFIX = '/v1/items/';
 // Store cursors are base64url; 2048 chars is well above a 1024-byte key encoded.
 const CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,2048}$/;
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?]*/;
-// Strict: a BOM must not be silently dropped (RFC 8259 §8.1), invalid UTF-8 must not become U+FFFD.
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export type RouteName = 'health' | 'ready' | 'metrics' | 'status' | 'items' | 'item';
 
@@ -134,14 +134,12 @@ export function parseContentLength(header: string | undefined): number | null {
   return header !== undefined && /^[0-9]+$/.test(header) ? Number(header) : null;
 }
 
-/** True when the bytes are one JSON document in UTF-8 (what a `json` record must hold). */
-export function isJsonDocument(body: Uint8Array): boolean {
-  try {
-    JSON.parse(strictUtf8.decode(body));
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * True when the bytes are one JSON document in UTF-8 without a BOM, nested at most `maxDepth`
+ * deep (what a `json` record must hold). Scanned, never parsed into a tree (json-scan.ts).
+ */
+export function isJsonDocument(body: Uint8Array, maxDepth = DEFAULT_MAX_JSON_DEPTH): boolean {
+  return jsonDocumentError(body, maxDepth) === null;
 }
 
 function decodeComponent(raw: string, code: string, field: string): string {

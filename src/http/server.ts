@@ -2,12 +2,14 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseListenAddress, type ListenAddress } from '../config/listen-address.js';
 import { ValidationError } from '../errors.js';
+import { BodyBudget } from './body-budget.js';
 import { expectedErrorReply, INTERNAL_ERROR_REPLY } from './errors.js';
+import { applyServerLimits, checkingIntervalMs, DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits.js';
 import { writeReply, type Reply } from './reply.js';
 import { dispatch } from './router.js';
 import type { HttpServerDeps, HttpSettings } from './types.js';
 
-export const DEFAULT_STORE_TIMEOUT_MS = 2000;
+export const DEFAULT_STORE_TIMEOUT_MS = DEFAULT_HTTP_LIMITS.storeTimeoutMs;
 /** In-flight requests get this long after close() before their connections are cut. */
 const CLOSE_GRACE_MS = 5000;
 
@@ -16,8 +18,10 @@ export interface HttpServerOptions {
   listen: string;
   /** When set, `/v1/*` requires `Authorization: Bearer <apiToken>`. */
   apiToken?: string;
-  /** Timeout of the store calls behind `/ready` and `/status`. Default 2000. */
+  /** Timeout of every store call behind a request. Default 2000; overrides `limits.storeTimeoutMs`. */
   storeTimeoutMs?: number;
+  /** Connection, body and time limits (limits.ts); defaults for what is left out. */
+  limits?: Partial<HttpLimits>;
 }
 
 export interface HttpServerHandle {
@@ -26,6 +30,8 @@ export interface HttpServerHandle {
   readonly port: number;
   /** Applies a reloaded `http.api_token` (undefined: no auth) to the following requests. */
   setApiToken(token: string | undefined): void;
+  /** Applies reloaded limits to the following connections and requests. */
+  setLimits(limits: Partial<HttpLimits>): void;
   /** Stops accepting, lets in-flight requests finish (bounded), resolves when closed. Idempotent. */
   close(): Promise<void>;
 }
@@ -33,18 +39,31 @@ export interface HttpServerHandle {
 export async function startHttpServer(deps: HttpServerDeps, options: HttpServerOptions): Promise<HttpServerHandle> {
   const address = parseListenAddress(options.listen);
   if (address === undefined) throw new ValidationError('invalid_listen', 'listen', `"${options.listen}" is not host:port`);
+  let limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+  if (options.storeTimeoutMs !== undefined) limits.storeTimeoutMs = options.storeTimeoutMs;
   const settings: HttpSettings = {
     apiToken: checkedToken(options.apiToken),
-    storeTimeoutMs: options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS,
+    storeTimeoutMs: limits.storeTimeoutMs,
+    maxJsonDepth: limits.maxJsonDepth,
   };
-  const server = http.createServer((req, res) => {
-    handle(req, res, deps, settings).catch((err: unknown) => {
+  const budget = new BodyBudget(limits.maxInflightBodyBytes);
+  const server = http.createServer({ connectionsCheckingInterval: checkingIntervalMs(limits) }, (req, res) => {
+    handle(req, res, deps, settings, budget).catch((err: unknown) => {
       // Only reachable if writing the reply itself failed: drop the connection, keep the process.
       deps.logger.error({ err }, 'HTTP reply failed');
       res.destroy();
     });
   });
+  applyServerLimits(server, limits);
   server.on('error', (err) => deps.logger.error({ err }, 'HTTP server error'));
+  // Over max_connections Node closes the new socket at once; say so once per burst, not per socket.
+  let dropLogged = false;
+  server.on('drop', () => {
+    if (dropLogged) return;
+    dropLogged = true;
+    deps.logger.warn({ max_connections: limits.maxConnections }, 'HTTP: connection limit reached; closing new connections');
+    setTimeout(() => (dropLogged = false), 10_000).unref();
+  });
   const port = await listen(server, address);
 
   let closing: Promise<void> | undefined;
@@ -53,6 +72,13 @@ export async function startHttpServer(deps: HttpServerDeps, options: HttpServerO
     port,
     setApiToken(token) {
       settings.apiToken = checkedToken(token);
+    },
+    setLimits(changes) {
+      limits = { ...limits, ...changes };
+      applyServerLimits(server, limits);
+      budget.setLimit(limits.maxInflightBodyBytes);
+      settings.storeTimeoutMs = limits.storeTimeoutMs;
+      settings.maxJsonDepth = limits.maxJsonDepth;
     },
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
@@ -70,11 +96,11 @@ export async function startHttpServer(deps: HttpServerDeps, options: HttpServerO
 }
 
 /** One request: never throws for anything a handler does; unexpected errors become a logged 500. */
-async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServerDeps, settings: HttpSettings): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServerDeps, settings: HttpSettings, budget: BodyBudget): Promise<void> {
   const started = performance.now();
   let reply: Reply;
   try {
-    reply = await dispatch({ req, deps, settings });
+    reply = await dispatch({ req, deps, settings, budget });
   } catch (err) {
     const expected = expectedErrorReply(err);
     // Logged without headers: the Authorization header must never reach a log.

@@ -4,6 +4,7 @@ import type { EngineStatus } from '../engine/engine-status.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { ApplicationStore, SyncEngine } from '../store/sync-engine.js';
+import type { BodyBudget } from './body-budget.js';
 
 /** The local store as the API uses it; `RedisStore` satisfies it. */
 export type HttpStore = ApplicationStore &
@@ -20,8 +21,10 @@ export interface HttpServerDeps {
 /** Settings that can change while the server runs (`http.api_token` applies on reload). */
 export interface HttpSettings {
   apiToken: string | undefined;
-  /** How long `/ready` and `/status` wait for the local store. */
+  /** How long any request waits for the local store (`http.store_timeout`). */
   storeTimeoutMs: number;
+  /** Deepest nesting accepted in a JSON body (`http.max_json_depth`). */
+  maxJsonDepth: number;
 }
 
 export interface RequestContext {
@@ -30,4 +33,6 @@ export interface RequestContext {
   query: string;
   deps: HttpServerDeps;
   settings: Readonly<HttpSettings>;
+  /** Request body bytes held across all requests (`http.max_inflight_body_bytes`). */
+  budget: BodyBudget;
 }

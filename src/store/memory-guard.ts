@@ -48,6 +48,15 @@ export class MemoryGuard {
     return this.inFlight;
   }
 
+  /**
+   * Redis itself refused a write for memory (an OOM reply): answer "not accepting" until the
+   * next poll, which then reads the real figures again.
+   */
+  refuse(): void {
+    this.last = { ok: true, accepting: false };
+    this.lastPoll = this.options.now();
+  }
+
   private cached(): Promise<boolean> {
     return this.last.ok ? Promise.resolve(this.last.accepting) : Promise.reject(this.last.error);
   }

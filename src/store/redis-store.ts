@@ -22,6 +22,7 @@ import { RedisStoreReader, changeToRecord } from './store-reader.js';
 import { parseLeaf } from './leaf.js';
 import { assertValidChange } from './validate-change.js';
 import { MemoryGuard } from './memory-guard.js';
+import { decodeScanCursor, encodeScanCursor } from './scan-cursor.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import type {
   ApplicationStore, ApplyOutcome, DeleteResult, PutOptions, ScanPage, StoredRecord, SyncEngine, WriteResult,
@@ -208,9 +209,21 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     return new Promise<T>((resolve, reject) => {
       this.pending.add(reject);
       command()
-        .then(resolve, reject)
+        .then(resolve, (err: unknown) => reject(this.outOfMemory(err) ?? err))
         .finally(() => this.pending.delete(reject));
     });
+  }
+
+  /**
+   * Redis refusing a write with OOM (maxmemory reached before the memory guard's next poll saw
+   * it) is the guard's "not now", not a failure: the guard refuses until its next poll, and the
+   * caller gets `not_accepting_writes` (HTTP 503, hot path backoff) instead of a raw reply error.
+   */
+  private outOfMemory(err: unknown): ReplicationError | null {
+    // The OOM code leads the reply, or follows "-" inside a script's error on older Redis.
+    if (!(err instanceof Error) || !/(^|[\s-])OOM /.test(err.message)) return null;
+    this.memory.refuse();
+    return new ReplicationError('not_accepting_writes', 'the local Redis refused the write: it is at maxmemory (OOM); retry later', { cause: err });
   }
 
   /** The client, for components that share the connection (e.g. health checks). */
@@ -262,7 +275,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     }
     let after: string | null = null;
     if (options.cursor) {
-      after = Buffer.from(options.cursor, 'base64url').toString('utf8');
+      after = decodeScanCursor(options.cursor);
       if (!after.startsWith(prefix)) throw new ValidationError('invalid_cursor', 'cursor', 'does not belong to this prefix');
     }
     // Keys are UTF-8, which never contains the byte 0xff: "[prefix" … "(prefix\xff" is exactly the prefix range.
@@ -273,7 +286,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     const items: StoredRecord[] = [];
     for (const c of changes) if (c && c.op === 'PUT') items.push(changeToRecord(c));
     const last = keys[keys.length - 1];
-    return { items, cursor: keys.length === options.limit && last !== undefined ? Buffer.from(last, 'utf8').toString('base64url') : null };
+    return { items, cursor: keys.length === options.limit && last !== undefined ? encodeScanCursor(last) : null };
   }
 
   // ── replication API ────────────────────────────────────────────────────────

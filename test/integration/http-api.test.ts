@@ -12,6 +12,7 @@ import { EngineMetrics } from '../../src/observability/metrics.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { EngineStatus } from '../../src/engine/engine-status.js';
 import type { RedisStore } from '../../src/store/redis-store.js';
+import { encodeScanCursor } from '../../src/store/scan-cursor.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const MAX_PAYLOAD = 1024;
@@ -308,7 +309,7 @@ describe('bad input is refused before anything is written', () => {
     await expectError(await fetch(`${api.url}/v1/items?cursor=!!`), 400, 'invalid_cursor');
     await expectError(await fetch(`${api.url}/v1/items?prefix=%ZZ`), 400, 'invalid_query');
     // A well-formed cursor from another prefix: refused by the store.
-    const other = Buffer.from('zzz').toString('base64url');
+    const other = encodeScanCursor('zzz');
     await expectError(await fetch(`${api.url}/v1/items?prefix=list/&cursor=${other}`), 400, 'invalid_cursor');
   });
 

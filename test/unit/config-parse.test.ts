@@ -43,7 +43,10 @@ describe('parseConfig: valid configurations', () => {
     const config = parseConfigText(SEED, { env: {} });
     expect(config.local_node_id).toBe('uk.node.london-1');
     expect(config.local).toEqual({ redis_url: 'redis://127.0.0.1:6380', redis_prefix: 'london:' });
-    expect(config.http).toEqual({ listen: '127.0.0.1:8790', enabled: true });
+    expect(config.http).toEqual({
+      listen: '127.0.0.1:8790', enabled: true, max_connections: 1024, max_inflight_body_bytes: 64 * 1024 * 1024, max_json_depth: 128,
+      headers_timeout: 10_000, request_timeout: 30_000, keep_alive_timeout: 5000, store_timeout: 2000,
+    });
     expect(config.settings.hot_path).toEqual({
       enabled: true, batch_size: 100, block_timeout: 5000, adaptive_batch_size: true, min_batch_size: 50,
       max_batch_size: 1000, rate_limit_enabled: true, rate_limit_per_sec: 10000, rate_limit_burst: 1000,
