@@ -9,7 +9,7 @@
  * Prints the `/health` latency (p50/p99/max), how many probes failed, and the daemon's peak RSS
  * (VmHWM). `--cli PATH` measures another build (e.g. an older checkout's bin/replication-engine.js).
  *
- *   npx tsx bench/http-abuse.ts [--seconds 20] [--stallers 60] [--no-nested] [--cli path/to/bin/replication-engine.js]
+ *   npx tsx bench/http-abuse.ts [--seconds 20] [--stallers 60] [--no-nested] [--flat] [--cli path/to/bin/replication-engine.js]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -111,8 +111,16 @@ async function main(): Promise<void> {
     };
     for (let i = 0; i < stallers; i++) stall(i);
 
+    // --flat: a valid 16 MiB JSON document instead (`[0,0,…,0]`), scanned to its end and stored.
     const nested = Buffer.alloc(16 * MiB, 0x5b);
-    nested.fill(0x5d, 8 * MiB);
+    if (process.argv.includes('--flat')) {
+      for (let i = 1; i < nested.length - 1; i += 2) nested[i] = 0x30;
+      for (let i = 2; i < nested.length - 1; i += 2) nested[i] = 0x2c;
+      nested[nested.length - 2] = 0x20;
+      nested[nested.length - 1] = 0x5d;
+    } else {
+      nested.fill(0x5d, 8 * MiB);
+    }
     const nestedStatuses: number[] = [];
     const nestedLoop = (async () => {
       while (!stop && nestedOn) {

@@ -62,18 +62,40 @@ export class JsonScanner {
   /** Feeds the next bytes; returns the first error found so far (sticky), or null. */
   write(chunk: Uint8Array): string | null {
     if (this.error !== null) return this.error;
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i]!;
-      if (!this.step(b)) {
-        // A byte that ended a number is looked at again as what follows the number.
-        if (this.error !== null) {
-          this.error = `${this.error} at byte ${this.offset + i}`;
-          return this.error;
+    const n = chunk.length;
+    let i = 0;
+    while (i < n) {
+      // Fast paths for the long runs (string bodies, digits, whitespace); step() does the rest.
+      const mode = this.mode;
+      if (mode === Mode.String) {
+        let b = chunk[i]!;
+        while (b >= 0x20 && b < 0x80 && b !== 0x22 && b !== 0x5c) {
+          if (++i === n) break;
+          b = chunk[i]!;
         }
-        i--;
+        if (i === n) break;
+      } else if (mode === Mode.Number && (this.num === Num.Int || this.num === Num.Frac || this.num === Num.ExpDigits)) {
+        let b = chunk[i]!;
+        while (b >= 0x30 && b <= 0x39) {
+          if (++i === n) break;
+          b = chunk[i]!;
+        }
+        if (i === n) break;
+      } else if (mode <= Mode.Done) {
+        let b = chunk[i]!;
+        while (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) {
+          if (++i === n) break;
+          b = chunk[i]!;
+        }
+        if (i === n) break;
       }
+      if (!this.step(chunk[i]!)) {
+        this.error = `${this.error ?? 'invalid JSON'} at byte ${this.offset + i}`;
+        return this.error;
+      }
+      i++;
     }
-    this.offset += chunk.length;
+    this.offset += n;
     return null;
   }
 
@@ -85,7 +107,7 @@ export class JsonScanner {
     return this.offset === 0 ? 'the body is empty' : `the document is incomplete at byte ${this.offset}`;
   }
 
-  /** One byte. false: an error (this.error set), or the byte must be looked at again (number ended). */
+  /** One byte; false on an error (this.error set). */
   private step(b: number): boolean {
     switch (this.mode) {
       case Mode.String:
@@ -230,7 +252,7 @@ export class JsonScanner {
         if (b === 0x2e) this.num = Num.Dot;
         else if (b === 0x65 || b === 0x45) this.num = Num.Exp;
         else if (digit) return this.fail('invalid number (leading zero)');
-        else return this.endNumber();
+        else return this.endNumber(b);
         return true;
       case Num.Dot:
         if (!digit) return this.fail('invalid number');
@@ -242,7 +264,7 @@ export class JsonScanner {
           this.num = Num.Exp;
           return true;
         }
-        return this.endNumber();
+        return this.endNumber(b);
       case Num.Exp:
         if (b === 0x2b || b === 0x2d) this.num = Num.ExpSign;
         else if (digit) this.num = Num.ExpDigits;
@@ -253,14 +275,14 @@ export class JsonScanner {
         this.num = Num.ExpDigits;
         return true;
       case Num.ExpDigits:
-        return digit ? true : this.endNumber();
+        return digit ? true : this.endNumber(b);
     }
   }
 
-  /** The number ended before this byte, which is then looked at again (step returns false). */
-  private endNumber(): boolean {
+  /** The number ended before this byte, which is then read as what follows the number. */
+  private endNumber(b: number): boolean {
     this.endValue();
-    return false;
+    return this.structural(b);
   }
 
   private fail(reason: string): boolean {
