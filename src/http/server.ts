@@ -3,7 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseListenAddress, type ListenAddress } from '../config/listen-address.js';
 import { ValidationError } from '../errors.js';
 import { BodyBudget } from './body-budget.js';
-import { expectedErrorReply, INTERNAL_ERROR_REPLY } from './errors.js';
+import { expectedErrorReply, HttpError, INTERNAL_ERROR_REPLY } from './errors.js';
 import { applyServerLimits, checkingIntervalMs, DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits.js';
 import { writeReply, type Reply } from './reply.js';
 import { dispatch } from './router.js';
@@ -107,8 +107,27 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
     if (expected === null) deps.logger.error({ err, method: req.method, url: req.url }, 'HTTP request failed');
     reply = expected ?? INTERNAL_ERROR_REPLY;
   }
-  writeReply(req, res, reply);
+  writeReply(req, res, leasedReply(res, reply, budget));
   deps.logger.debug({ method: req.method, url: req.url, status: reply.status, ms: Math.round(performance.now() - started) }, 'HTTP request');
+}
+
+/** Reply bodies at least this big count against the body budget while they are being sent. */
+const LEASED_REPLY_BYTES = 64 * 1024;
+
+/**
+ * A big reply (a record read) is held in memory until the client has taken it: a client that
+ * never reads would otherwise pin it. It takes a lease like a request body, given back once the
+ * response is done or the connection is gone; when the budget is full the reply is 503 instead.
+ */
+function leasedReply(res: ServerResponse, reply: Reply, budget: BodyBudget): Reply {
+  const bytes = reply.body === undefined ? 0 : Buffer.byteLength(reply.body);
+  if (bytes < LEASED_REPLY_BYTES) return reply;
+  const lease = budget.lease();
+  if (!lease.reserve(bytes)) {
+    return expectedErrorReply(new HttpError(503, 'server_busy', 'replies in flight exceed http.max_inflight_body_bytes; retry later', { 'Retry-After': '1' })) ?? INTERNAL_ERROR_REPLY;
+  }
+  res.once('close', () => lease.release());
+  return reply;
 }
 
 function listen(server: http.Server, address: ListenAddress): Promise<number> {

@@ -16,7 +16,8 @@ import type { EngineStatus } from '../../src/engine/engine-status.js';
 import type { RedisStore } from '../../src/store/redis-store.js';
 
 const MiB = 1024 * 1024;
-const redis = useRedis({ maxmemory: 64 * MiB });
+const MAXMEMORY = 512 * MiB;
+const redis = useRedis({ maxmemory: MAXMEMORY });
 const engine = { status: (): EngineStatus => ({ node_id: 'london', state: 'running', peers: [] }) };
 const servers: HttpServerHandle[] = [];
 const stores: RedisStore[] = [];
@@ -147,6 +148,47 @@ describe('request bodies in flight are bounded in bytes (max_inflight_body_bytes
   }, 20_000);
 });
 
+describe('replies in flight count against the same budget', () => {
+  // Bigger than loopback socket buffers take (up to ~36 MB here), so part of the reply stays in the server.
+  const size = 64 * MiB;
+  let big: RedisStore;
+  beforeAll(async () => {
+    big = await openStore(redis().url, { nodeId: 'london', maxPayloadBytes: size });
+    stores.push(big);
+    await big.put('big', Buffer.alloc(size));
+  });
+
+  /** GETs the big record, reads the first bytes (the reply is being sent), then reads nothing more. */
+  async function stalledReader(port: number): Promise<net.Socket> {
+    const reader = net.connect(port, '127.0.0.1');
+    sockets.push(reader);
+    reader.on('error', () => undefined);
+    await once(reader, 'connect');
+    const started = once(reader, 'data');
+    reader.write('GET /v1/items/big HTTP/1.1\r\nHost: x\r\n\r\n');
+    const [first] = (await started) as [Buffer];
+    reader.pause();
+    expect(first.toString('latin1')).toMatch(/^HTTP\/1\.1 200 /);
+    return reader;
+  }
+
+  async function served(url: string): Promise<boolean> {
+    const res = await fetch(`${url}/v1/items/big`);
+    return res.status === 200 && (await res.arrayBuffer()).byteLength === size;
+  }
+
+  it('a client that does not read a big record pins its bytes until it goes: others get 503 server_busy meanwhile', async () => {
+    const server = await serve({ maxInflightBodyBytes: MiB, storeTimeoutMs: 20_000 }, big);
+    const reader = await stalledReader(server.port);
+    const res = await fetch(`${server.url}/v1/items/big`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(((await res.json()) as { error: string }).error).toBe('server_busy');
+    reader.destroy();
+    await waitFor(() => served(server.url), { what: 'the record served once the stalled reader is gone' });
+  }, 30_000);
+});
+
 describe('JSON bodies are scanned, never parsed into a tree', () => {
   it('refuses nesting past max_json_depth with 400 invalid_json; accepts the limit itself', async () => {
     const server = await serve({ maxJsonDepth: 64 });
@@ -218,7 +260,7 @@ describe('the item routes against the local Redis', () => {
       // The guard now refuses up front, without asking Redis to write.
       expect((await fetch(`${server.url}/v1/items/oom`, { method: 'DELETE' })).status).toBe(503);
     } finally {
-      await filler.config('SET', 'maxmemory', String(64 * MiB));
+      await filler.config('SET', 'maxmemory', String(MAXMEMORY));
       filler.disconnect();
     }
     clock += 60_001;
