@@ -170,6 +170,7 @@ class EntryDecoder {
       wireData: data,
     };
     if (meta.traceParent !== undefined) change.traceParent = meta.traceParent;
+    if (meta.traceParentDropped) (change as CdcEntry).traceParentDropped = true;
     return change;
   }
 
@@ -186,6 +187,7 @@ class EntryDecoder {
     if (skip) return skip;
     const change: DelChange & { id: string } = { id: this.id, op: 'DEL', key, updatedAt, hlc: stamp.hlc, origin: stamp.origin };
     if (meta.traceParent !== undefined) change.traceParent = meta.traceParent;
+    if (meta.traceParentDropped) (change as CdcEntry).traceParentDropped = true;
     return change;
   }
 

@@ -10,7 +10,7 @@
  * derives a stamp instead (see codec.ts). Unknown keys are ignored for forward compatibility.
  */
 import { CONTENT_TYPES, type ContentType, type DelChange, type PutChange } from '../model/change.js';
-import { isHlc } from '../model/hlc.js';
+import { hlcProblem, isHlc } from '../model/hlc.js';
 import { isNodeId } from '../model/node-id.js';
 import type { Stamp } from '../model/stamp.js';
 import { isTraceParent } from '../model/trace-parent.js';
@@ -21,6 +21,8 @@ export interface PutMeta {
   version: number;
   updatedAt: number;
   traceParent?: string;
+  /** A trace_parent was present but invalid, and was dropped (W3C: ignore an invalid traceparent). */
+  traceParentDropped?: true;
   /** Absent when the writer sent no stamp (a Rust sync-engine entry). */
   stamp?: Stamp;
 }
@@ -28,6 +30,7 @@ export interface PutMeta {
 export interface DelMeta {
   updatedAt?: number;
   traceParent?: string;
+  traceParentDropped?: true;
   stamp?: Stamp;
 }
 
@@ -78,13 +81,22 @@ function nonNegativeInteger(meta: JsonObject, name: string, entryId: string): nu
   return value;
 }
 
-function traceParent(meta: JsonObject, entryId: string): string | undefined {
+/**
+ * The trace context, or 'dropped' when it is present but not a valid traceparent: W3C Trace
+ * Context says a receiver ignores an invalid traceparent, and the change it rides on is still
+ * good (rejecting it would leave a Rust peer's change, which the cold path cannot read, never
+ * replicated). The caller counts the drop.
+ */
+function traceParent(meta: JsonObject): string | 'dropped' | undefined {
   if (!has(meta, 'trace_parent')) return undefined;
   const value = meta['trace_parent'];
-  if (typeof value !== 'string' || !isTraceParent(value)) {
-    throw new CdcDecodeError('bad_meta', entryId, 'meta.trace_parent is not a W3C traceparent');
-  }
-  return value;
+  return typeof value === 'string' && isTraceParent(value) ? value : 'dropped';
+}
+
+function addTrace(result: PutMeta | DelMeta, meta: JsonObject): void {
+  const trace = traceParent(meta);
+  if (trace === 'dropped') result.traceParentDropped = true;
+  else if (trace !== undefined) result.traceParent = trace;
 }
 
 /** Both hlc and origin, or neither (derived later); one without the other is a broken writer. */
@@ -98,7 +110,7 @@ function stamp(meta: JsonObject, entryId: string): Stamp | undefined {
   const hlc = meta['hlc'];
   const origin = meta['origin'];
   if (typeof hlc !== 'string' || !isHlc(hlc)) {
-    throw new CdcDecodeError('bad_stamp', entryId, 'meta.hlc is not an HLC stamp');
+    throw new CdcDecodeError('bad_stamp', entryId, `meta.hlc ${hlcProblem(hlc)}`);
   }
   if (typeof origin !== 'string' || !isNodeId(origin)) {
     throw new CdcDecodeError('bad_stamp', entryId, 'meta.origin is not a node id');
@@ -117,8 +129,7 @@ export function parsePutMeta(raw: Buffer, entryId: string): PutMeta {
     version: nonNegativeInteger(meta, 'version', entryId),
     updatedAt: nonNegativeInteger(meta, 'updated_at', entryId),
   };
-  const trace = traceParent(meta, entryId);
-  if (trace !== undefined) result.traceParent = trace;
+  addTrace(result, meta);
   const parsedStamp = stamp(meta, entryId);
   if (parsedStamp !== undefined) result.stamp = parsedStamp;
   return result;
@@ -128,8 +139,7 @@ export function parseDelMeta(raw: Buffer, entryId: string): DelMeta {
   const meta = parseObject(raw, entryId);
   const result: DelMeta = {};
   if (has(meta, 'updated_at')) result.updatedAt = nonNegativeInteger(meta, 'updated_at', entryId);
-  const trace = traceParent(meta, entryId);
-  if (trace !== undefined) result.traceParent = trace;
+  addTrace(result, meta);
   const parsedStamp = stamp(meta, entryId);
   if (parsedStamp !== undefined) result.stamp = parsedStamp;
   return result;

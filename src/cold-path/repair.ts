@@ -60,6 +60,13 @@ interface RepairStats {
   /** Keys the peer won that it no longer had when fetched. */
   vanished: number;
   rejected: RejectedChange[];
+  /**
+   * Changes the store refused for now as stamped too far ahead of the wall clock ('future',
+   * store.max_future_skew): left on the peer, applied by a later repair once the clock catches up.
+   */
+  deferred: number;
+  /** The first few of them, for the log. */
+  deferredKeys: { key: string; hlc: string; origin: string }[];
   durationMs: number;
 }
 
@@ -108,7 +115,7 @@ export async function repairWithPeer(options: RepairOptions): Promise<RepairAtte
   assertPositive(options.maxItems, 'maxItems');
   assertPositive(applyChunk, 'applyChunkSize');
   const started = now();
-  const stats: RepairStats = { peerId, fetched: 0, submitted: 0, applied: 0, skipped: 0, vanished: 0, rejected: [], durationMs: 0 };
+  const stats: RepairStats = { peerId, fetched: 0, submitted: 0, applied: 0, skipped: 0, vanished: 0, rejected: [], deferred: 0, deferredKeys: [], durationMs: 0 };
   const elapsed = (): number => Math.max(0, now() - started);
   let report: DivergenceReport | null = null;
 
@@ -189,25 +196,38 @@ async function pullChunk(
   stats.vanished += chunk.length - found;
   if (toApply.length === 0) return;
   stats.submitted += toApply.length;
-  stats.applied += await applyAll(store, toApply, stats.rejected);
+  stats.applied += await applyAll(store, toApply, stats);
 }
+
+const DEFERRED_KEYS_KEPT = 10;
 
 /**
  * Applies a batch; returns how many were applied. A ValidationError means the store changed
  * nothing, so the batch is retried one change at a time and only the invalid ones are left
  * out (reported): one bad record on a peer must not block every repair after it.
  */
-async function applyAll(store: SyncEngine, changes: readonly Change[], rejected: RejectedChange[]): Promise<number> {
-  const count = (outcomes: readonly string[]): number => outcomes.filter((o) => o === 'applied').length;
+async function applyAll(store: SyncEngine, changes: readonly Change[], stats: RepairStats): Promise<number> {
+  const count = (outcomes: readonly string[], batch: readonly Change[]): number => {
+    let applied = 0;
+    outcomes.forEach((o, i) => {
+      if (o === 'applied') applied++;
+      if (o !== 'future') return;
+      stats.deferred++;
+      const c = batch[i]!;
+      if (stats.deferredKeys.length < DEFERRED_KEYS_KEPT) stats.deferredKeys.push({ key: c.key, hlc: c.hlc, origin: c.origin });
+    });
+    return applied;
+  };
+  const rejected = stats.rejected;
   try {
-    return count(await store.applyChanges(changes));
+    return count(await store.applyChanges(changes), changes);
   } catch (err) {
     if (!(err instanceof ValidationError)) throw applyFailed(err);
   }
   let applied = 0;
   for (const change of changes) {
     try {
-      applied += count(await store.applyChanges([change]));
+      applied += count(await store.applyChanges([change]), [change]);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw applyFailed(err);
       rejected.push({ key: change.key, code: err.code, message: err.message });

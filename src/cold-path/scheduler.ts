@@ -365,6 +365,11 @@ export class ColdPathScheduler {
     };
     if (outcome.result === 'in_sync') this.logger.debug(fields, 'cold path: in sync with peer');
     else this.logger.info(fields, outcome.result === 'partial' ? 'cold path: repaired part (budget reached; the rest next cycle)' : 'cold path: repaired');
+    if (outcome.deferred > 0) {
+      this.metrics.futureStamps.labels(peer.peerId, 'cold').inc(outcome.deferred);
+      this.logger.warn({ peer_id: peer.peerId, deferred: outcome.deferred, changes: outcome.deferredKeys },
+        'cold path: changes stamped too far ahead of the local clock left on the peer until the clock catches up');
+    }
     if (outcome.report.conflicts > 0) {
       this.logger.warn({ peer_id: peer.peerId, conflicts: outcome.report.conflicts }, 'cold path: keys with equal stamps but different content (left alone)');
     }

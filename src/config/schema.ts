@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isNodeId } from '../model/node-id.js';
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../model/future-stamp.js';
 import { DURATION_HINT, formatDuration, parseDuration, tryParseDuration } from './duration.js';
 import { parseListenAddress } from './listen-address.js';
 import { parseRedisUrl } from './redis-url.js';
@@ -28,6 +29,11 @@ const positive = () => z.number().positive();
 
 /** A duration field: "5s" or whole ms in the file, ms in the parsed config. */
 function duration(defaultValue: string, min: string, max?: string) {
+  return durationValue(min, max).default(parseDuration(defaultValue));
+}
+
+/** As duration(), without a default. */
+function durationValue(min: string, max?: string) {
   const minMs = parseDuration(min);
   const maxMs = max === undefined ? Number.MAX_SAFE_INTEGER : parseDuration(max);
   return z
@@ -44,8 +50,7 @@ function duration(defaultValue: string, min: string, max?: string) {
         return z.NEVER;
       }
       return parsed.ms;
-    })
-    .default(parseDuration(defaultValue));
+    });
 }
 
 const nodeId = z.string().refine(isNodeId, {
@@ -119,9 +124,19 @@ const storeSchema = z.strictObject({
   emit_replicated: z.boolean().default(true),
   tombstone_ttl: duration('7d', '1s'),
   tombstone_gc_interval: duration('60s', '1s'),
-  max_clock_skew: duration('60s', '1ms'),
+  max_clock_skew: duration('10s', '1ms'),
+  // Far-future stamps (docs/configuration.md): unset, it is the larger of 60 s and max_clock_skew,
+  // so a file written before it existed accepts every stamp it used to apply without a warning.
+  max_future_skew: durationValue('1s', '366d').optional(),
   memory_threshold: z.number().gt(0).max(1).default(0.9),
   memory_poll_interval: duration('1s', '100ms'),
+}).transform((store, ctx) => {
+  const { max_future_skew: explicit, ...rest } = store;
+  if (explicit !== undefined && rest.max_clock_skew > explicit) {
+    ctx.issues.push({ code: 'custom', path: ['max_clock_skew'], input: rest.max_clock_skew,
+      message: `must be at most max_future_skew (${formatDuration(explicit)}): a stamp further ahead is refused, never applied with a warning` });
+  }
+  return { ...rest, max_future_skew: explicit ?? Math.max(DEFAULT_MAX_FUTURE_SKEW_MS, rest.max_clock_skew) };
 });
 
 const loggingSchema = z.strictObject({

@@ -82,8 +82,14 @@ export interface StoreConfig {
   tombstone_ttl: number;
   /** Milliseconds between tombstone collection sweeps. Default 60 s; at least 1 s. */
   tombstone_gc_interval: number;
-  /** Milliseconds a received stamp may be ahead of the wall clock before it is logged and counted. Default 60 s. */
+  /** Milliseconds a received stamp may be ahead of the wall clock before it is logged and counted (still applied up to max_future_skew). Default 10 s. */
   max_clock_skew: number;
+  /**
+   * Milliseconds a received stamp may be ahead of the wall clock; further ahead it is refused until
+   * the clock catches up, and the local clock never runs further ahead. Default: the larger of 60 s
+   * and max_clock_skew; 1 s .. 366 days.
+   */
+  max_future_skew: number;
   /** Fraction of Redis `maxmemory` above which replication pauses writes (0 < x ≤ 1). Default 0.9. */
   memory_threshold: number;
   /** Milliseconds between memory checks for backpressure. Default 1 s; at least 100 ms. */

@@ -18,6 +18,7 @@ function storeLimits(config: ReplicationConfig): Parameters<RedisStore['updateLi
     cdcMaxlen: store.cdc_maxlen,
     emitReplicated: store.emit_replicated,
     tombstoneTtlMs: store.tombstone_ttl,
+    maxFutureSkewMs: store.max_future_skew,
     memoryThreshold: store.memory_threshold,
     memoryPollIntervalMs: store.memory_poll_interval,
   };

@@ -5,9 +5,8 @@
  */
 import type { PeerConfig, ReplicationConfig } from '../config/types.js';
 import type { CursorStore } from '../cursor/cursor-store.js';
-import type { GapKind } from '../hot-path/gap.js';
 import type { RecentStamps } from '../hot-path/recent-stamps.js';
-import { StreamTailer, type TailerSettings } from '../hot-path/tailer.js';
+import { StreamTailer, type HotPathRepairReason, type TailerSettings } from '../hot-path/tailer.js';
 import type { Logger } from '../observability/logger.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import type { SloMonitor } from '../observability/slo.js';
@@ -24,7 +23,7 @@ export interface PeerRuntimeDeps {
   logger: Logger;
   slo: SloMonitor;
   connection: PeerConnection;
-  requestRepair: (peerId: string, reason: GapKind) => void;
+  requestRepair: (peerId: string, reason: HotPathRepairReason) => void;
   recentStamps?: RecentStamps;
   now: () => number;
 }
@@ -35,6 +34,7 @@ export function tailerSettingsOf(config: ReplicationConfig): TailerSettings {
     slo: config.settings.slo,
     maxPayloadBytes: config.store.max_payload_bytes,
     maxClockSkewMs: config.store.max_clock_skew,
+    maxFutureSkewMs: config.store.max_future_skew,
     memoryPollIntervalMs: config.store.memory_poll_interval,
   };
 }

@@ -14,7 +14,7 @@ import type { PeerConfig, ReplicationConfig } from '../config/types.js';
 import type { CursorStore } from '../cursor/cursor-store.js';
 import { SqliteCursorStore } from '../cursor/sqlite-cursor-store.js';
 import { ColdPathScheduler, type RepairOutcome } from '../cold-path/scheduler.js';
-import type { GapKind } from '../hot-path/gap.js';
+import type { HotPathRepairReason } from '../hot-path/tailer.js';
 import { RecentStamps } from '../hot-path/recent-stamps.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { EngineMetrics, engineStateValue, type EngineState } from '../observability/metrics.js';
@@ -288,7 +288,7 @@ export class ReplicationEngine {
     this.recentStamps.active = this.peers.size > 1;
   }
 
-  private onGap(peerId: string, reason: GapKind): void {
+  private onGap(peerId: string, reason: HotPathRepairReason): void {
     // A gap is repaired even when periodic repair is switched off: nothing else can fill it.
     void this.repairUntilDone(peerId, reason);
   }

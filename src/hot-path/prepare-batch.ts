@@ -1,13 +1,14 @@
 /**
  * The pure part of handling one XREAD result: decode every entry (rejecting bad ones with
  * their reason), drop our own echoes and copies of changes the local store already holds,
- * flag stamps from runaway clocks, collapse repeats. No I/O, so every rule here is unit-tested
+ * hold back changes stamped too far ahead, flag stamps from runaway clocks, collapse repeats. No I/O, so every rule here is unit-tested
  * without Redis.
  */
 import { decodePeerCdcEntry } from '../cdc/codec.js';
 import { CdcDecodeError, type CdcRejectReason } from '../cdc/decode-error.js';
 import type { CdcEntry } from '../model/change.js';
 import { hlcPhysicalMs } from '../model/hlc.js';
+import { isTooFarAhead } from '../model/future-stamp.js';
 import { collapseByKey } from './collapse.js';
 import { assertValidChange } from '../store/validate-change.js';
 import type { RawStreamEntry } from '../peer/peer-connection.js';
@@ -20,8 +21,15 @@ export interface PreparedBatch {
   /** Copies of changes the local store already holds at that stamp or later (PrepareOptions.seen). */
   seen: number;
   collapsed: number;
-  /** Entries whose stamp is more than maxClockSkewMs ahead of our wall clock (still applied). */
+  /** Entries whose stamp is more than maxClockSkewMs (but not maxFutureSkewMs) ahead of our wall clock (still applied). */
   skewed: CdcEntry[];
+  /**
+   * Entries stamped more than maxFutureSkewMs ahead of our wall clock: not applied (and so they
+   * do not move the local clock). The cold path brings them once the clock has caught up.
+   */
+  future: CdcEntry[];
+  /** Entries whose invalid trace_parent was dropped (the change itself is applied). */
+  traceParentsDropped: number;
 }
 
 export interface PrepareOptions {
@@ -29,6 +37,8 @@ export interface PrepareOptions {
   localNodeId: string;
   maxPayloadBytes: number;
   maxClockSkewMs: number;
+  /** store.max_future_skew: see PreparedBatch.future. */
+  maxFutureSkewMs: number;
   nowMs: number;
   /** True when the local store is known to hold `key` at `stamp` or later (RecentStamps.covers). */
   seen?: (key: string, stamp: Stamp) => boolean;
@@ -69,7 +79,16 @@ export function prepareBatch(raw: readonly RawStreamEntry[], o: PrepareOptions):
     }
     accepted.push(entry);
   }
-  const skewed = accepted.filter((e) => hlcPhysicalMs(e.hlc) - o.nowMs > o.maxClockSkewMs);
-  const { winners, collapsed } = collapseByKey(accepted);
-  return { winners, rejected, ownOrigin, seen, collapsed, skewed };
+  // Held back before collapsing: a change we refuse for now must not hide an older one we can apply.
+  const future: CdcEntry[] = [];
+  const current: CdcEntry[] = [];
+  let traceParentsDropped = 0;
+  for (const e of accepted) {
+    if (e.traceParentDropped) traceParentsDropped++;
+    if (isTooFarAhead(e.hlc, o.nowMs, o.maxFutureSkewMs)) future.push(e);
+    else current.push(e);
+  }
+  const skewed = current.filter((e) => hlcPhysicalMs(e.hlc) - o.nowMs > o.maxClockSkewMs);
+  const { winners, collapsed } = collapseByKey(current);
+  return { winners, rejected, ownOrigin, seen, collapsed, skewed, future, traceParentsDropped };
 }

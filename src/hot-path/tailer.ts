@@ -22,6 +22,7 @@ import type { Change } from '../model/change.js';
 import { AimdBatchSizer } from './aimd.js';
 import { ApplyWindow } from './apply-window.js';
 import { detectGap, type GapKind } from './gap.js';
+import { acceptableFromMs } from '../model/future-stamp.js';
 import { LagTracker } from './lag.js';
 import { prepareBatch, type PreparedBatch } from './prepare-batch.js';
 import type { RecentStamps } from './recent-stamps.js';
@@ -33,8 +34,13 @@ export interface TailerSettings {
   slo: SloSettings;
   maxPayloadBytes: number;
   maxClockSkewMs: number;
+  /** store.max_future_skew: entries stamped further ahead of the wall clock are held back (see prepare-batch). */
+  maxFutureSkewMs: number;
   memoryPollIntervalMs: number;
 }
+
+/** Why the hot path asks the cold path for a repair: a gap, or changes it held back as too far ahead. */
+export type HotPathRepairReason = GapKind | 'future_stamp';
 
 export interface TailerDeps {
   peerId: string;
@@ -47,7 +53,7 @@ export interface TailerDeps {
   logger: Logger;
   slo: SloMonitor;
   /** Asks the cold path to repair with this peer now (a gap the hot path cannot fill). */
-  requestRepair: (peerId: string, reason: GapKind) => void;
+  requestRepair: (peerId: string, reason: HotPathRepairReason) => void;
   /** Stamps the local store is known to hold, shared by the engine's tailers (see RecentStamps). */
   recentStamps?: RecentStamps;
   now?: () => number;
@@ -148,6 +154,13 @@ export class StreamTailer {
   private readonly window = new ApplyWindow(APPLY_WINDOW_SIZE);
   /** An apply failed: the loop backs off before reading again. */
   private applyFailed = false;
+  /**
+   * When the earliest change held back as too far ahead comes within max_future_skew (ms; Infinity:
+   * none held). The cursor moves past such a change (holding it would let one forged stamp stall
+   * the stream until its date); the peer still holds it, so once the clock has caught up the
+   * tailer asks the cold path for a repair, which brings it.
+   */
+  private futureDueAt = Number.POSITIVE_INFINITY;
 
   constructor(deps: TailerDeps, settings: TailerSettings) {
     this.d = deps;
@@ -252,6 +265,10 @@ export class StreamTailer {
       return;
     }
     this.paused = null;
+    if (this.now() >= this.futureDueAt) {
+      this.futureDueAt = Number.POSITIVE_INFINITY;
+      this.d.requestRepair(peerId, 'future_stamp');
+    }
 
     if (this.now() - this.lastInfoAt >= STREAM_INFO_INTERVAL_MS) {
       if (!(await this.peerCall(() => this.refreshStreamInfo()))) return;
@@ -348,7 +365,7 @@ export class StreamTailer {
     const recent = this.d.recentStamps;
     return prepareBatch(raw, {
       peerId: this.d.peerId, localNodeId: this.d.localNodeId, maxPayloadBytes: this.settings.maxPayloadBytes,
-      maxClockSkewMs: this.settings.maxClockSkewMs, nowMs: this.now(),
+      maxClockSkewMs: this.settings.maxClockSkewMs, maxFutureSkewMs: this.settings.maxFutureSkewMs, nowMs: this.now(),
       ...(recent ? { seen: (key, stamp) => recent.covers(key, stamp) } : {}),
     });
   }
@@ -405,6 +422,19 @@ export class StreamTailer {
       metrics.clockSkew.labels(peerId).inc();
       logger.warn({ peer_id: peerId, entry_id: e.id, key: e.key, hlc: e.hlc, origin: e.origin }, 'received stamp is far ahead of the local clock (applied anyway)');
     }
+    if (batch.traceParentsDropped) metrics.traceParentsDropped.labels(peerId).inc(batch.traceParentsDropped);
+    for (const e of batch.future) this.holdBack(e.key, e.hlc, e.origin, e.id);
+  }
+
+  /** Counts and logs a change refused as too far ahead, and notes when the cold path can bring it. */
+  private holdBack(key: string, hlc: string, origin: string, entryId: string | null): void {
+    const { peerId, metrics, logger } = this.d;
+    const from = acceptableFromMs(hlc, this.settings.maxFutureSkewMs);
+    metrics.futureStamps.labels(peerId, 'hot').inc();
+    logger.warn({ peer_id: peerId, entry_id: entryId, key, hlc, origin, max_future_skew_ms: this.settings.maxFutureSkewMs,
+      accepted_from: Number.isFinite(from) ? new Date(from).toISOString() : null },
+    'refused a change stamped too far ahead of the local clock: not applied; the cold path brings it once the clock has caught up');
+    if (from < this.futureDueAt) this.futureDueAt = from;
   }
 
   /**
@@ -428,6 +458,11 @@ export class StreamTailer {
       result.forEach((o, i) => {
         // Applied, duplicate or stale: the store now holds the key at this stamp or a later one.
         const change = sent.changes[i]!;
+        if (o === 'future') {
+          // The store's own bound refused it: nothing is held for the key (not recorded as seen).
+          this.holdBack(change.key, change.hlc, change.origin, null);
+          return;
+        }
         if (recent) recent.record(change.key, change);
         if (o === 'applied') {
           applied++;
@@ -436,7 +471,7 @@ export class StreamTailer {
       });
       metrics.eventsApplied.labels(peerId).inc(applied);
       this.counters.eventsApplied += applied;
-      this.counters.eventsDeduped += result.length - applied;
+      this.counters.eventsDeduped += result.filter((o) => o !== 'applied' && o !== 'future').length;
     }
     this.retry.reset();
     this.lastError = null;

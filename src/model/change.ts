@@ -35,5 +35,8 @@ export interface DelChange extends Stamp {
 
 export type Change = PutChange | DelChange;
 
-/** A change as read from a CDC stream: the entry id travels with it. */
-export type CdcEntry = Change & { id: string };
+/**
+ * A change as read from a CDC stream: the entry id travels with it, and whether the entry's
+ * trace_parent was invalid and dropped (counted by the hot path).
+ */
+export type CdcEntry = Change & { id: string; traceParentDropped?: true };

@@ -56,6 +56,9 @@ export class EngineMetrics {
   readonly peerReconnects: Counter<PeerLabel>;
   readonly peerErrors: Counter<PeerLabel>;
   readonly clockSkew: Counter<PeerLabel>;
+  // Extreme stamps and trace context (docs/reliability.md).
+  readonly futureStamps: Counter<PeerLabel | 'path'>;
+  readonly traceParentsDropped: Counter<PeerLabel>;
   readonly sloViolations: Counter<PeerLabel | 'slo'>;
   readonly peerLatency: Histogram<PeerLabel>;
   readonly peerConnected: Gauge<PeerLabel>;
@@ -111,6 +114,9 @@ export class EngineMetrics {
     this.peerReconnects = counter('replication_peer_reconnects_total', 'Reconnections to the peer Redis.', peer);
     this.peerErrors = counter('replication_peer_errors_total', 'Failed calls to the peer Redis.', peer);
     this.clockSkew = counter('replication_clock_skew_total', 'Changes from the peer stamped further ahead of the local clock than max_clock_skew.', peer);
+    this.futureStamps = counter('replication_future_stamps_refused_total',
+      'Changes from the peer refused for now: stamped further ahead of the wall clock than max_future_skew, by path (hot, cold).', ['peer_id', 'path']);
+    this.traceParentsDropped = counter('replication_trace_parents_dropped_total', 'CDC entries from the peer whose invalid trace_parent was dropped (the change was still applied).', peer);
     this.sloViolations = counter('replication_slo_violations_total', 'SLO threshold breaches for the peer, by SLO.', ['peer_id', 'slo']);
     this.peerLatency = histogram('replication_peer_latency_seconds', 'Round trip of every successful call to the peer Redis (queries, pings, full XREADs).', LATENCY_BUCKETS);
     this.peerConnected = gauge('replication_peer_connected', '1 while connected to the peer Redis, else 0.', peer);
@@ -147,7 +153,7 @@ export class EngineMetrics {
       this.eventsRead, this.eventsApplied, this.eventsDeduped, this.eventsRejected, this.batchFlushes,
       this.backpressurePauses, this.rateLimitWaits, this.streamGaps, this.batchFlushDuration, this.streamReadDuration,
       this.applyLag, this.lagMs, this.lagEvents, this.batchSize, this.peerCatchingUp, this.peerReconnects,
-      this.peerErrors, this.clockSkew, this.sloViolations, this.peerLatency, this.peerConnected, this.peerCircuitState,
+      this.peerErrors, this.clockSkew, this.futureStamps, this.traceParentsDropped, this.sloViolations, this.peerLatency, this.peerConnected, this.peerCircuitState,
       this.repairCycles, this.repairItemsFetched, this.repairItemsSubmitted, this.merkleDivergences, this.repairSkipped,
       this.repairDuration,
     ];

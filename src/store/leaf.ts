@@ -6,7 +6,8 @@
  */
 import { ReplicationError } from '../errors.js';
 import { CONTENT_TYPES, type Change, type ContentType } from '../model/change.js';
-import { isHlc } from '../model/hlc.js';
+import { isHlcShape } from '../model/hlc.js';
+import { isTraceParent } from '../model/trace-parent.js';
 import { DIGEST_BYTES, leafDigest } from '../merkle/tree-shape.js';
 import type { LeafStamp } from './sync-engine.js';
 
@@ -22,13 +23,15 @@ export interface StoredLeaf {
 /**
  * A stored leaf: its digest (20 bytes), then "<hlc> <0|1> <hash> <origin> <content_type>
  * <version> <updated_at> <trace_parent>" (docs/wire-format.md). A value without that shape is
- * reported, not guessed at: a peer's store is input.
+ * reported, not guessed at: a peer's store is input. The stamp is checked for its shape only: a
+ * stamp beyond the range (an older version let it in) still compares, so the cold path can go on
+ * with the rest of the tree; applying it is refused like any out-of-range change.
  */
 export function parseLeaf(raw: Buffer, key: string): StoredLeaf {
   const parts = raw.toString('latin1', DIGEST_BYTES).split(' ');
   const [hlc = '', deleted, hash = '', origin = '', contentType = '', version = '', updatedAt = '', traceParent = ''] = parts;
   const live = deleted === '0';
-  if (parts.length !== 8 || (!live && deleted !== '1') || !isHlc(hlc) || origin === '' || !/^\d+$/.test(version) || !/^\d+$/.test(updatedAt)
+  if (parts.length !== 8 || (!live && deleted !== '1') || !isHlcShape(hlc) || origin === '' || !/^\d+$/.test(version) || !/^\d+$/.test(updatedAt)
     || (live && !CONTENT_TYPES.includes(contentType as ContentType))) {
     throw new ReplicationError('bad_leaf', `leaf of key ${JSON.stringify(key)} is not in tree format v3`);
   }
@@ -57,7 +60,11 @@ export function leafParts(c: Change): { digestHex: string; text: string } {
   return { digestHex, text };
 }
 
-/** A record as a change, from its leaf and (live records) its content. */
+/**
+ * A record as a change, from its leaf and (live records) its content. A trace parent that is not
+ * a valid W3C traceparent (a peer's store is input) is left out, as W3C says an invalid one is
+ * ignored: the change itself is still good.
+ */
 export function leafToChange(key: string, leaf: StoredLeaf, content: Buffer | null): Change {
   const { hlc, origin, hash, deleted } = leaf.stamp;
   if (deleted) return { op: 'DEL', key, hlc, origin, updatedAt: leaf.updatedAt };
@@ -71,6 +78,6 @@ export function leafToChange(key: string, leaf: StoredLeaf, content: Buffer | nu
     hash,
     contentType: leaf.contentType,
     version: leaf.version,
-    ...(leaf.traceParent ? { traceParent: leaf.traceParent } : {}),
+    ...(leaf.traceParent && isTraceParent(leaf.traceParent) ? { traceParent: leaf.traceParent } : {}),
   };
 }

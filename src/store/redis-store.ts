@@ -11,6 +11,8 @@ import { CONTENT_TYPES } from '../model/change.js';
 import { assertValidKey } from '../model/key.js';
 import { assertNodeId } from '../model/node-id.js';
 import { isTraceParent } from '../model/trace-parent.js';
+import { DEFAULT_MAX_FUTURE_SKEW_MS, isTooFarAhead } from '../model/future-stamp.js';
+import { HLC_MAX_PHYSICAL_MS } from '../model/hlc.js';
 import { compressForWire } from '../cdc/compression.js';
 import { sha256Hex } from '../cdc/content-hash.js';
 import { TREE_FORMAT, TREE_FORMAT_V2, bucketOf } from '../merkle/tree-shape.js';
@@ -32,9 +34,11 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_CDC_MAXLEN = 100_000;
 export const DEFAULT_TOMBSTONE_TTL_MS = 7 * 24 * 3600 * 1000;
 const GC_BATCH = 1000;
-const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'stale', 1: 'applied', 2: 'duplicate' };
+const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'stale', 1: 'applied', 2: 'duplicate', 3: 'future' };
 /** Changes per apply script call (see applyChanges); measured in bench/b1-hot-path.ts. */
 export const APPLY_CHUNK = 500;
+/** Largest max_future_skew accepted: a year. Beyond it the bound protects nothing. */
+export const MAX_FUTURE_SKEW_LIMIT_MS = 366 * 24 * 3600 * 1000;
 
 export interface RedisStoreOptions {
   nodeId: string;
@@ -50,6 +54,11 @@ export interface RedisStoreOptions {
   /** Re-emit applied replicated changes to this node's stream (DESIGN §4). Default true. */
   emitReplicated?: boolean;
   tombstoneTtlMs?: number;
+  /**
+   * A received change stamped further ahead of the wall clock is refused ('future': not applied,
+   * the clock not moved), and the store's clock never runs further ahead. Default 60 s.
+   */
+  maxFutureSkewMs?: number;
   /** Refuse writes above this fraction of maxmemory. Default 0.9. */
   memoryThreshold?: number;
   memoryPollIntervalMs?: number;
@@ -65,6 +74,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
   cdcMaxlen: number;
   emitReplicated: boolean;
   tombstoneTtlMs: number;
+  maxFutureSkewMs: number;
   private readonly ownsClient: boolean;
   private readonly now: () => number;
   private readonly memory: MemoryGuard;
@@ -83,6 +93,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     this.cdcMaxlen = options.cdcMaxlen ?? DEFAULT_CDC_MAXLEN;
     this.emitReplicated = options.emitReplicated ?? true;
     this.tombstoneTtlMs = options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS;
+    this.maxFutureSkewMs = checkedSkew(options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS);
     this.now = options.now ?? Date.now;
     const threshold = checkedThreshold(options.memoryThreshold ?? 0.9);
     const pollIntervalMs = checkedPollInterval(options.memoryPollIntervalMs ?? 1000);
@@ -91,7 +102,8 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
   }
 
   /** Applies new limits (a configuration reload); validated first, so a bad value changes nothing. */
-  updateLimits(limits: Pick<RedisStoreOptions, 'maxPayloadBytes' | 'cdcMaxlen' | 'emitReplicated' | 'tombstoneTtlMs' | 'memoryThreshold' | 'memoryPollIntervalMs'>): void {
+  updateLimits(limits: Pick<RedisStoreOptions, 'maxPayloadBytes' | 'cdcMaxlen' | 'emitReplicated' | 'tombstoneTtlMs' | 'memoryThreshold' | 'memoryPollIntervalMs' | 'maxFutureSkewMs'>): void {
+    const skew = limits.maxFutureSkewMs === undefined ? undefined : checkedSkew(limits.maxFutureSkewMs);
     const threshold = limits.memoryThreshold === undefined ? undefined : checkedThreshold(limits.memoryThreshold);
     const pollIntervalMs = limits.memoryPollIntervalMs === undefined ? undefined : checkedPollInterval(limits.memoryPollIntervalMs);
     for (const field of ['maxPayloadBytes', 'cdcMaxlen', 'tombstoneTtlMs'] as const) {
@@ -102,6 +114,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     if (limits.cdcMaxlen !== undefined) this.cdcMaxlen = limits.cdcMaxlen;
     if (limits.tombstoneTtlMs !== undefined) this.tombstoneTtlMs = limits.tombstoneTtlMs;
     if (limits.emitReplicated !== undefined) this.emitReplicated = limits.emitReplicated;
+    if (skew !== undefined) this.maxFutureSkewMs = skew;
     this.memory.configure({ threshold, pollIntervalMs });
   }
 
@@ -248,8 +261,8 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     const hash = sha256Hex(content);
     const wire = compressForWire(content);
     const [hlc, version] = (await this.call(() => scripts.write.run(this.redis, [
-      this.keys.prefix, this.nodeId, this.now(), this.cdcMaxlen,
-      'PUT', key, content, hash, contentType, wire, traceParent,
+      this.keys.prefix, this.nodeId, this.wallClock(), this.cdcMaxlen,
+      'PUT', key, content, hash, contentType, wire, traceParent, this.maxFutureSkewMs,
     ]))) as [string, string];
     return { key, hash, hlc, origin: this.nodeId, version: Number(version) };
   }
@@ -257,7 +270,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
   async delete(key: string): Promise<DeleteResult> {
     assertValidKey(key);
     const [hlc] = (await this.call(() => scripts.write.run(this.redis, [
-      this.keys.prefix, this.nodeId, this.now(), this.cdcMaxlen, 'DEL', key, '', '', '', '', '',
+      this.keys.prefix, this.nodeId, this.wallClock(), this.cdcMaxlen, 'DEL', key, '', '', '', '', '', this.maxFutureSkewMs,
     ]))) as [string, string];
     return { key, hlc, origin: this.nodeId };
   }
@@ -301,11 +314,21 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     // chunks run in order; if one fails the call rejects and the caller's retry is harmless.
     // Not an async function: once packed, the changes (and their contents) are not held while
     // the replies are awaited. A failure here is a rejection, never a throw.
+    // A change stamped too far ahead (store.max_future_skew) is not sent: its outcome is 'future'.
+    // The script checks the same bound with the same wall-clock reading.
     const calls: Promise<number[]>[] = [];
+    const sent: Change[] = [];
+    const future: boolean[] = [];
     try {
       changes.forEach((c, i) => assertValidChange(c, `changes[${i}]`, this.maxPayloadBytes));
-      for (let start = 0; start < changes.length; start += APPLY_CHUNK) {
-        const args = applyArgs(this.keys.prefix, changes.slice(start, start + APPLY_CHUNK), this.emitReplicated, this.cdcMaxlen);
+      const now = this.wallClock();
+      for (const c of changes) {
+        const ahead = isTooFarAhead(c.hlc, now, this.maxFutureSkewMs);
+        future.push(ahead);
+        if (!ahead) sent.push(c);
+      }
+      for (let start = 0; start < sent.length; start += APPLY_CHUNK) {
+        const args = applyArgs(this.keys.prefix, sent.slice(start, start + APPLY_CHUNK), this.emitReplicated, this.cdcMaxlen, now, this.maxFutureSkewMs);
         calls.push(this.call(() => scripts.apply.run(this.redis, args)) as Promise<number[]>);
       }
     } catch (err) {
@@ -313,7 +336,20 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
       for (const call of calls) call.catch(() => undefined);
       return Promise.reject(err as Error);
     }
-    return Promise.all(calls).then((codes) => codes.flat().map((code) => OUTCOMES[code] ?? 'stale'));
+    return Promise.all(calls).then((codes) => {
+      const outcomes = codes.flat();
+      let next = 0;
+      return changes.map((_, i) => (future[i] ? 'future' : OUTCOMES[outcomes[next++]!] ?? 'stale'));
+    });
+  }
+
+  /** The wall clock, checked: the scripts' clock arithmetic is exact only within the stamp range. */
+  private wallClock(): number {
+    const now = this.now();
+    if (!Number.isSafeInteger(now) || now < 0 || now > HLC_MAX_PHYSICAL_MS) {
+      throw new ReplicationError('bad_wall_clock', `the wall clock reads ${now}, outside the stamp range 0 .. ${HLC_MAX_PHYSICAL_MS}`);
+    }
+    return now;
   }
 
   async isCurrent(key: string, hash: string): Promise<boolean> {
@@ -363,6 +399,13 @@ function checkedThreshold(threshold: number): number {
     throw new ValidationError('invalid_option', 'memoryThreshold', 'must be a fraction of maxmemory: 0 < x ≤ 1');
   }
   return threshold;
+}
+
+function checkedSkew(ms: number): number {
+  if (!(Number.isSafeInteger(ms) && ms >= 0 && ms <= MAX_FUTURE_SKEW_LIMIT_MS)) {
+    throw new ValidationError('invalid_option', 'maxFutureSkewMs', `must be a whole number of ms from 0 to ${MAX_FUTURE_SKEW_LIMIT_MS}`);
+  }
+  return ms;
 }
 
 function checkedPollInterval(ms: number): number {

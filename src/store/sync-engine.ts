@@ -6,7 +6,11 @@
 import type { Change, ContentType, PutChange } from '../model/change.js';
 import type { Stamp } from '../model/stamp.js';
 
-export type ApplyOutcome = 'applied' | 'stale' | 'duplicate';
+/**
+ * 'future': refused for now, stamped further ahead of the wall clock than the store's
+ * max_future_skew; nothing written, the clock not moved (accepted once the clock catches up).
+ */
+export type ApplyOutcome = 'applied' | 'stale' | 'duplicate' | 'future';
 
 /** What a leaf of the Merkle tree says about one key: enough to decide LWW without content. */
 export interface LeafStamp extends Stamp {

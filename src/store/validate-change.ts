@@ -6,7 +6,7 @@
 import { isSha256Hex } from '../cdc/content-hash.js';
 import { ValidationError } from '../errors.js';
 import { CONTENT_TYPES, type Change, type ContentType } from '../model/change.js';
-import { isHlc } from '../model/hlc.js';
+import { hlcProblem, isHlc } from '../model/hlc.js';
 import { assertValidKey } from '../model/key.js';
 import { isNodeId } from '../model/node-id.js';
 import { isTraceParent } from '../model/trace-parent.js';
@@ -14,7 +14,7 @@ import { isTraceParent } from '../model/trace-parent.js';
 /** Throws a ValidationError naming `field` (e.g. "changes[3]") and the offending part. */
 export function assertValidChange(c: Change, field: string, maxPayloadBytes: number): void {
   assertValidKey(c.key, `${field}.key`);
-  if (!isHlc(c.hlc)) throw new ValidationError('invalid_change', `${field}.hlc`, `"${c.hlc}" is not an HLC stamp`);
+  if (!isHlc(c.hlc)) throw new ValidationError('invalid_change', `${field}.hlc`, hlcProblem(c.hlc));
   if (!isNodeId(c.origin)) throw new ValidationError('invalid_change', `${field}.origin`, `"${c.origin}" is not a node id`);
   if (!Number.isSafeInteger(c.updatedAt) || c.updatedAt < 0) {
     throw new ValidationError('invalid_change', `${field}.updatedAt`, 'must be a non-negative integer');
@@ -35,3 +35,4 @@ export function assertValidChange(c: Change, field: string, maxPayloadBytes: num
     throw new ValidationError('invalid_change', `${field}.traceParent`, 'is not a W3C traceparent value');
   }
 }
+

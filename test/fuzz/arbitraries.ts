@@ -8,7 +8,7 @@ import { ZSTD_MAGIC } from '../../src/cdc/compression.js';
 import type { Change, PutChange } from '../../src/model/change.js';
 import { formatHlc, HLC_MAX_LOGICAL } from '../../src/model/hlc.js';
 import { MAX_KEY_BYTES } from '../../src/model/key.js';
-import { TRACE_PARENT_PATTERN } from '../../src/model/trace-parent.js';
+import { TRACE_PARENT_PATTERN, isTraceParent } from '../../src/model/trace-parent.js';
 
 export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 500_000);
 
@@ -49,7 +49,7 @@ export const content = fc.oneof(
 
 const hlc = fc.tuple(fc.integer({ min: 0, max: 2e12 }), fc.integer({ min: 0, max: HLC_MAX_LOGICAL })).map(([p, l]) => formatHlc(p, l));
 const origin = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,20}$/);
-const traceParent = fc.option(fc.stringMatching(TRACE_PARENT_PATTERN), { nil: undefined });
+const traceParent = fc.option(fc.stringMatching(TRACE_PARENT_PATTERN).filter(isTraceParent), { nil: undefined });
 const safeNat = fc.oneof(fc.nat(), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
 
 const u64 = fc.oneof(fc.bigInt({ min: 0n, max: 9n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: (1n << 64n) - 3n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 1_700_000_000_000n, max: 1_900_000_000_000n }));

@@ -54,7 +54,7 @@ describe('apply.lua packed changes', () => {
   it('come with the count and the greatest stamp of the batch', () => {
     fc.assert(
       fc.property(fc.array(changeArb, { minLength: 1, maxLength: 20 }), (changes) => {
-        const [prefix, emit, maxlen, count, maxHlc] = applyArgs('n:', changes, true, 100);
+        const [prefix, emit, maxlen, count, maxHlc] = applyArgs('n:', changes, true, 100, 0, 0);
         expect([prefix, emit, maxlen, count]).toEqual(['n:', '1', 100, changes.length]);
         expect(maxHlc).toBe(changes.map((c) => c.hlc).sort().at(-1));
       }),

@@ -8,10 +8,10 @@ import { CdcDecodeError } from '../../src/cdc/decode-error.js';
 import { formatStreamId } from '../../src/cdc/stream-id.js';
 import { ValidationError } from '../../src/errors.js';
 import type { Change, PutChange } from '../../src/model/change.js';
-import { formatHlc, HLC_MAX_LOGICAL } from '../../src/model/hlc.js';
+import { formatHlc, HLC_MAX_LOGICAL, HLC_MAX_PHYSICAL_MS } from '../../src/model/hlc.js';
 import { MAX_KEY_BYTES } from '../../src/model/key.js';
 import { NODE_ID_PATTERN } from '../../src/model/node-id.js';
-import { TRACE_PARENT_PATTERN } from '../../src/model/trace-parent.js';
+import { TRACE_PARENT_PATTERN, isTraceParent } from '../../src/model/trace-parent.js';
 
 const key = fc
   .oneof(
@@ -40,9 +40,9 @@ const largeContent = fc.oneof(
   }),
 );
 
-const hlc = fc.tuple(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 0, max: HLC_MAX_LOGICAL })).map(([p, l]) => formatHlc(p, l));
+const hlc = fc.tuple(fc.integer({ min: 0, max: HLC_MAX_PHYSICAL_MS }), fc.integer({ min: 0, max: HLC_MAX_LOGICAL })).map(([p, l]) => formatHlc(p, l));
 const origin = fc.stringMatching(NODE_ID_PATTERN);
-const traceParent = fc.option(fc.stringMatching(TRACE_PARENT_PATTERN), { nil: undefined });
+const traceParent = fc.option(fc.stringMatching(TRACE_PARENT_PATTERN).filter(isTraceParent), { nil: undefined });
 const safeNat = fc.oneof(fc.nat(), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
 const entryId = fc.tuple(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })).map(([ms, seq]) => formatStreamId({ ms, seq }));
 

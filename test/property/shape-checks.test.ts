@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isSha256Hex } from '../../src/cdc/content-hash.js';
-import { isHlc } from '../../src/model/hlc.js';
+import { HLC_MAX_PHYSICAL_MS, isHlc, isHlcShape } from '../../src/model/hlc.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const HLC = /^\d{16}-\d{5}$/;
@@ -35,12 +35,15 @@ describe('shape checks agree with their patterns', () => {
     fc.assert(fc.property(candidates, (s) => isSha256Hex(s) === SHA256_HEX.test(s)), { numRuns: 5000 });
   });
 
-  it('isHlc is /^\\d{16}-\\d{5}$/', () => {
+  it('isHlcShape is /^\\d{16}-\\d{5}$/, and isHlc that with a physical part of at most HLC_MAX_PHYSICAL_MS', () => {
     const hlcLike = fc
       .tuple(near('0123456789', 16), fc.constantFrom('-', '+', '0', ''), near('0123456789', 5))
       .map(([a, dash, b]) => a + dash + b);
     const candidates = fc.oneof(hlcLike, near('0123456789-', 22), fc.string({ unit: 'binary' }));
-    fc.assert(fc.property(candidates, (s) => isHlc(s) === HLC.test(s)), { numRuns: 5000 });
+    fc.assert(fc.property(candidates, (s) => {
+      expect(isHlcShape(s)).toBe(HLC.test(s));
+      expect(isHlc(s)).toBe(HLC.test(s) && BigInt(s.slice(0, 16)) <= BigInt(HLC_MAX_PHYSICAL_MS));
+    }), { numRuns: 5000 });
   });
 
   it('both accept real values', () => {

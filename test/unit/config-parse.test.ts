@@ -62,7 +62,7 @@ describe('parseConfig: valid configurations', () => {
     expect(config.cursor).toEqual({ sqlite_path: '/var/lib/replication/cursors.db', wal_mode: true });
     expect(config.store).toEqual({
       max_payload_bytes: 16 * 1024 * 1024, cdc_maxlen: 100_000, emit_replicated: true, tombstone_ttl: 7 * 86_400_000,
-      tombstone_gc_interval: 60_000, max_clock_skew: 60_000, memory_threshold: 0.9, memory_poll_interval: 1000,
+      tombstone_gc_interval: 60_000, max_clock_skew: 10_000, max_future_skew: 60_000, memory_threshold: 0.9, memory_poll_interval: 1000,
     });
     expect(config.logging).toEqual({ level: 'info' });
   });

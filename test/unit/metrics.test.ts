@@ -9,7 +9,7 @@ const NAMES = {
     'replication_cdc_events_read_total', 'replication_cdc_events_applied_total', 'replication_cdc_events_deduped_total',
     'replication_cdc_events_rejected_total', 'replication_batch_flush_total', 'replication_backpressure_pauses_total',
     'replication_rate_limit_waits_total', 'replication_stream_gaps_total', 'replication_peer_reconnects_total',
-    'replication_peer_errors_total', 'replication_clock_skew_total', 'replication_slo_violations_total',
+    'replication_peer_errors_total', 'replication_clock_skew_total', 'replication_future_stamps_refused_total', 'replication_trace_parents_dropped_total', 'replication_slo_violations_total',
     'replication_cursor_errors_total', 'replication_local_data_loss_total', 'replication_repair_cycles_total', 'replication_repair_items_fetched_total',
     'replication_repair_items_submitted_total', 'replication_merkle_divergences_total', 'replication_repair_skipped_total',
     'replication_tombstones_collected_total', 'replication_local_writes_total',
@@ -47,6 +47,8 @@ function touchPeer(m: EngineMetrics, peer: string): void {
   m.peerReconnects.inc(p);
   m.peerErrors.inc(p);
   m.clockSkew.inc(p);
+  m.futureStamps.inc({ ...p, path: 'hot' });
+  m.traceParentsDropped.inc(p);
   m.sloViolations.inc({ ...p, slo: 'max_lag' });
   m.peerLatency.observe(p, 0.001);
   m.peerConnected.set(p, 1);

@@ -10,7 +10,7 @@ import { formatHlc } from '../../src/model/hlc.js';
 import { compareStamps } from '../../src/model/stamp.js';
 
 const NOW = 1_800_000_000_000;
-const opts: PrepareOptions = { peerId: 'peer', localNodeId: 'me', maxPayloadBytes: 1024, maxClockSkewMs: 60_000, nowMs: NOW };
+const opts: PrepareOptions = { peerId: 'peer', localNodeId: 'me', maxPayloadBytes: 1024, maxClockSkewMs: 60_000, maxFutureSkewMs: 300_000, nowMs: NOW };
 
 function put(key: string, ms: number, origin: string, content = `${key}@${ms}`): PutChange {
   const buf = Buffer.from(content);

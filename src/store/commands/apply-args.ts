@@ -25,13 +25,18 @@ const FIELDS = 5;
 const LENGTH_BYTES = 4;
 const BUCKET_BYTES = 4;
 
-/** apply.lua's ARGV for validated changes: prefix, emit, cdc_maxlen, count, max_hlc, packed. */
-export function applyArgs(prefix: string, changes: readonly Change[], emit: boolean, cdcMaxlen: number): (string | number | Buffer)[] {
+/**
+ * apply.lua's ARGV for validated changes: prefix, emit, cdc_maxlen, count, max_hlc, packed, now_ms,
+ * max_ahead_ms (the script refuses a change stamped further ahead of now_ms: store.max_future_skew).
+ */
+export function applyArgs(
+  prefix: string, changes: readonly Change[], emit: boolean, cdcMaxlen: number, nowMs: number, maxAheadMs: number,
+): (string | number | Buffer)[] {
   // The script advances the clock to the greatest stamp. HLCs are fixed-width ASCII (validated),
   // so JavaScript's string order is their byte order.
   let maxHlc = '';
   for (const c of changes) if (c.hlc > maxHlc) maxHlc = c.hlc;
-  return [prefix, emit ? '1' : '0', cdcMaxlen, changes.length, maxHlc, packChanges(changes, emit)];
+  return [prefix, emit ? '1' : '0', cdcMaxlen, changes.length, maxHlc, packChanges(changes, emit), nowMs, maxAheadMs];
 }
 
 /** The packed argument: for each change its bucket, then leaf, key, content, wire, meta, each length-prefixed. */
