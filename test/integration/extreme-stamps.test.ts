@@ -1,0 +1,192 @@
+// Issue 14, defects 2, 3 and 5: stamps out of range, far-future stamps and malformed trace
+// parents from a peer, replayed as the probes that broke main.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Mesh, metricValue, type MeshNode } from '../support/mesh.js';
+import { waitFor } from '../support/wait.js';
+import { encodeCdcEntry } from '../../src/cdc/codec.js';
+import { compressForWire } from '../../src/cdc/compression.js';
+import { sha256Hex } from '../../src/cdc/content-hash.js';
+import { formatHlc, hlcPhysicalMs, isHlc, nextHlc } from '../../src/model/hlc.js';
+import type { PutChange } from '../../src/model/change.js';
+import { scripts } from '../../src/store/commands/index.js';
+
+const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+function put(key: string, content: string, hlc: string, origin: string): PutChange {
+  const buf = Buffer.from(content);
+  return { op: 'PUT', key, content: buf, hash: sha256Hex(buf), contentType: 'binary', version: 1, updatedAt: Date.now(), hlc, origin };
+}
+
+/** A PUT entry as a peer writing `hlc` verbatim would put it on its stream (no validation on the way). */
+function rawPutFields(key: string, content: string, meta: Record<string, unknown>): (string | Buffer)[] {
+  const buf = Buffer.from(content);
+  return ['op', 'PUT', 'key', key, 'hash', sha256Hex(buf), 'data', buf, 'meta', JSON.stringify(meta)];
+}
+
+async function xadd(node: MeshNode, fields: (string | Buffer)[]): Promise<void> {
+  await node.store.client.xadd(`${node.prefix}cdc`, '*', ...fields);
+}
+
+describe('stamps beyond the range (defect 2)', () => {
+  let mesh: Mesh;
+  beforeAll(async () => {
+    mesh = await Mesh.start({ nodes: 2 });
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+  });
+
+  for (const forged of ['9007199254740993-00000', '9999999999999999-00000']) {
+    it(`a peer entry stamped ${forged} is rejected; the next local PUT is stamped from the wall clock and every read works`, async () => {
+      const [n0, n1] = [mesh.node(0), mesh.node(1)];
+      const key = `forged/${forged}`;
+      await xadd(n0, rawPutFields(key, 'forged', { content_type: 'binary', version: 1, updated_at: 1, hlc: forged, origin: 'node-0' }));
+      await xadd(n0, encodeCdcEntry(put(`${key}/after`, 'ok', formatHlc(Date.now()), 'node-0')));
+      await waitFor(() => n1.store.get(`${key}/after`), { what: 'the entry after the forged one on node-1' });
+      expect(await n1.store.get(key)).toBeNull();
+      expect(await metricValue(n1.engine, 'replication_cdc_events_rejected_total', { peer_id: 'node-0', reason: 'bad_stamp' })).toBeGreaterThan(0);
+
+      const before = Date.now();
+      const written = await n1.store.put(key, Buffer.from('mine'));
+      expect(isHlc(written.hlc)).toBe(true);
+      expect(hlcPhysicalMs(written.hlc)).toBeLessThanOrEqual(Date.now() + 60_000);
+      expect(hlcPhysicalMs(written.hlc)).toBeGreaterThanOrEqual(before - 1000);
+      expect((await n1.store.get(key))?.content.toString()).toBe('mine');
+      expect((await n1.store.scan({ prefix: 'forged/', limit: 100 })).items.map((i) => i.key)).toContain(key);
+      // The acknowledged write reaches the peer and both trees compare.
+      await waitFor(async () => (await n0.store.get(key))?.content.toString() === 'mine', { what: 'the write on node-0' });
+      const [outcome] = await n1.engine.repairNow('node-0');
+      expect(outcome).toMatchObject({ result: 'in_sync' });
+    });
+  }
+
+  it('the store refuses such a change from any caller, naming it, and changes nothing', async () => {
+    const n0 = mesh.node(0);
+    const root = await n0.store.merkleRoot();
+    await expect(n0.store.applyChanges([put('direct', 'x', '9007199254740993-00000', 'node-9')])).rejects.toThrow(/changes\[0\]\.hlc.*beyond the greatest stamp/);
+    expect(await n0.store.merkleRoot()).toBe(root);
+  });
+
+  it('the Lua scripts refuse a wall clock or bound outside the stamp range instead of rounding it', async () => {
+    const n0 = mesh.node(0);
+    const args = (now: number | string, bound: number | string): (string | number | Buffer)[] =>
+      [n0.prefix, 'node-0', now, 1000, 'PUT', 'lua/now', Buffer.from('x'), sha256Hex(Buffer.from('x')), 'binary', compressForWire(Buffer.from('x')), '', bound];
+    await expect(scripts.write.run(n0.store.client, args(9007199254740993, 0))).rejects.toThrow(/invalid now_ms/);
+    await expect(scripts.write.run(n0.store.client, args(Date.now(), 'soon'))).rejects.toThrow(/invalid max_ahead_ms/);
+    expect(await n0.store.get('lua/now')).toBeNull();
+  });
+
+  it('a clock left beyond the range by an older version restarts at the bound: exact 16-digit stamps, never lower than the key they overwrite', async () => {
+    const n0 = mesh.node(0);
+    // What main left behind after the probe: the clock at 10^16 − 1.
+    await n0.store.client.hset(`${n0.prefix}m:meta`, 'hlc', '9999999999999999-00000');
+    const a = await n0.store.put('legacy/a', Buffer.from('a'));
+    expect(a.hlc).toMatch(/^\d{16}-\d{5}$/);
+    expect(hlcPhysicalMs(a.hlc)).toBeLessThanOrEqual(Date.now() + 60_000);
+    const b = await n0.store.put('legacy/a', Buffer.from('b'));
+    expect(b.hlc > a.hlc).toBe(true);
+    expect(hlcPhysicalMs((await n0.store.lastHlc())!)).toBeLessThanOrEqual(Date.now() + 60_000);
+  });
+
+  it('Lua clock arithmetic is exact at the top of the range (agrees with nextHlc)', async () => {
+    const n0 = mesh.node(0);
+    const top = 253_402_300_799_999;
+    for (const [clock, now, bound, want] of [
+      [formatHlc(top - 1, 99_999), top - 5, 10, formatHlc(top, 0)],
+      [formatHlc(top - 3, 7), top - 3, 0, formatHlc(top - 3, 8)],
+      [formatHlc(2 ** 47 + 1, 99_999), 2 ** 47, 5, formatHlc(2 ** 47 + 2, 0)],
+      [formatHlc(2 ** 47 + 100, 4), 2 ** 47, 5, formatHlc(2 ** 47 + 5, 0)],
+    ] as const) {
+      await n0.store.client.hset(`${n0.prefix}m:meta`, 'hlc', clock);
+      const key = `lua/exact/${clock}`;
+      const reply = (await scripts.write.run(n0.store.client, [n0.prefix, 'node-0', now, 1000, 'DEL', key, '', '', '', '', '', bound])) as string[];
+      expect(reply[0]).toBe(want);
+      expect(nextHlc(clock, now, bound)).toBe(want);
+    }
+  });
+});
+
+describe('far-future stamps (defect 3): refused, never moving the clock, accepted once the clock catches up', () => {
+  const T0 = Date.UTC(2030, 0, 1);
+  let clock = T0;
+  const now = (): number => clock;
+  let mesh: Mesh;
+  beforeAll(async () => {
+    mesh = await Mesh.start({ nodes: 2, store: { max_future_skew: '60s' }, storeOptions: { now, maxFutureSkewMs: 60_000 }, engineDeps: { now } });
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+  });
+
+  it('a peer whose clock is 10 min ahead: its change waits, the local clock stays, and the cold path brings it in time', async () => {
+    const [n0, n1] = [mesh.node(0), mesh.node(1)];
+    // node-0's wall clock runs 10 minutes fast: it stamps its own write accordingly (the real write script).
+    const ahead = T0 + 10 * 60_000;
+    const content = Buffer.from('from the future');
+    await scripts.write.run(n0.store.client, [n0.prefix, 'node-0', ahead, 1000, 'PUT', 'fast/k', content, sha256Hex(content), 'binary', compressForWire(content), '', 60_000]);
+    await xadd(n0, encodeCdcEntry(put('fast/marker', 'm', formatHlc(T0), 'node-0')));
+
+    await waitFor(() => n1.store.get('fast/marker'), { what: 'the marker after the future entry on node-1' });
+    expect(await metricValue(n1.engine, 'replication_future_stamps_refused_total', { peer_id: 'node-0', path: 'hot' })).toBe(1);
+    expect(await n1.store.get('fast/k')).toBeNull();
+    expect(hlcPhysicalMs((await n1.store.lastHlc())!)).toBeLessThanOrEqual(T0 + 60_000);
+    const local = await n1.store.put('fast/local', Buffer.from('now'));
+    expect(hlcPhysicalMs(local.hlc)).toBe(T0);
+
+    // The cold path applies the same rule while the stamp is still too far ahead.
+    const [early] = await n1.engine.repairNow('node-0');
+    expect(early).toMatchObject({ outcome: { deferred: 1 } });
+    expect(await n1.store.get('fast/k')).toBeNull();
+    expect(await metricValue(n1.engine, 'replication_future_stamps_refused_total', { peer_id: 'node-0', path: 'cold' })).toBe(1);
+
+    // One ms short of the bound: still refused. At it: the tailer asks for a repair, which brings the change.
+    clock = ahead - 60_000 - 1;
+    const [still] = await n1.engine.repairNow('node-0');
+    expect(still).toMatchObject({ outcome: { deferred: 1 } });
+    clock = ahead - 60_000;
+    const got = await waitFor(() => n1.store.get('fast/k'), { what: 'fast/k on node-1 once the clock caught up' });
+    expect(got.content.toString()).toBe('from the future');
+    expect(got.hlc).toBe(formatHlc(ahead, 0));
+  });
+
+  it('a forged entry stamped in 2100 is refused, never moves the clock, and does not stall the entries after it', async () => {
+    const [n0, n1] = [mesh.node(0), mesh.node(1)];
+    const y2100 = formatHlc(Date.UTC(2100, 0, 1));
+    await xadd(n0, rawPutFields('forged/2100', 'x', { content_type: 'binary', version: 1, updated_at: 1, hlc: y2100, origin: 'node-0' }));
+    await xadd(n0, encodeCdcEntry(put('forged/2100/after', 'ok', formatHlc(clock), 'node-0')));
+    await waitFor(() => n1.store.get('forged/2100/after'), { what: 'the entry after the forged one on node-1' });
+    expect(await n1.store.get('forged/2100')).toBeNull();
+    expect(hlcPhysicalMs((await n1.store.lastHlc())!)).toBeLessThanOrEqual(clock + 60_000);
+    // The store's own bound, whoever calls it: 'future', nothing written.
+    expect(await n1.store.applyChanges([put('forged/direct', 'x', y2100, 'node-9')])).toEqual(['future']);
+    expect(hlcPhysicalMs((await n1.store.put('forged/2100', Buffer.from('mine'))).hlc)).toBeLessThanOrEqual(clock + 60_000);
+  });
+});
+
+describe('malformed trace_parent (defect 5): the context is dropped and counted, the change applied', () => {
+  let mesh: Mesh;
+  beforeAll(async () => {
+    mesh = await Mesh.start({ nodes: 2 });
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+  });
+
+  it('from a stamped entry and from a Rust-style entry without a stamp', async () => {
+    const [n0, n1] = [mesh.node(0), mesh.node(1)];
+    const ms = Date.now();
+    await xadd(n0, rawPutFields('trace/bad', 'one', { content_type: 'binary', version: 1, updated_at: ms, trace_parent: 'not-a-trace', hlc: formatHlc(ms), origin: 'node-0' }));
+    await xadd(n0, rawPutFields('trace/rust', 'two', { content_type: 'json', version: 1, updated_at: ms, trace_parent: TRACE.toUpperCase() }));
+    await xadd(n0, rawPutFields('trace/zero', 'three', { content_type: 'binary', version: 1, updated_at: ms, trace_parent: `00-${'0'.repeat(32)}-b7ad6b7169203331-01` }));
+    await xadd(n0, rawPutFields('trace/good', 'four', { content_type: 'binary', version: 1, updated_at: ms, trace_parent: TRACE }));
+    const good = await waitFor(() => n1.store.get('trace/good'), { what: 'trace/good on node-1' });
+    expect(good.traceParent).toBe(TRACE);
+    for (const key of ['trace/bad', 'trace/rust', 'trace/zero']) {
+      const record = await n1.store.get(key);
+      expect(record, key).not.toBeNull();
+      expect(record!.traceParent).toBeUndefined();
+    }
+    expect(await metricValue(n1.engine, 'replication_trace_parents_dropped_total', { peer_id: 'node-0' })).toBe(3);
+    expect(await metricValue(n1.engine, 'replication_cdc_events_rejected_total', { peer_id: 'node-0' })).toBe(0);
+  });
+});
