@@ -52,7 +52,7 @@ export function isHlc(value: string): boolean {
 export function hlcProblem(hlc: unknown): string {
   if (typeof hlc !== 'string') return 'is not an HLC stamp';
   const quoted = JSON.stringify(hlc.slice(0, 64));
-  return isHlcShape(hlc) ? `${quoted} is beyond the greatest stamp ${HLC_MAX} (9999-12-31)` : `${quoted} is not an HLC stamp`;
+  return isHlcShape(hlc) ? `${quoted} is beyond the greatest stamp ${HLC_MAX} (9999-12-31)` : `${quoted} is not an HLC stamp (16 digits, '-', 5 digits)`;
 }
 
 export function formatHlc(physicalMs: number, logical = 0): string {
@@ -67,7 +67,7 @@ export function formatHlc(physicalMs: number, logical = 0): string {
 
 export function parseHlc(value: string): HlcParts {
   if (!isHlc(value)) {
-    throw new ValidationError('invalid_hlc', 'hlc', `"${value.slice(0, 64)}" is not an HLC stamp (expected 16 digits, '-', 5 digits, at most ${HLC_MAX})`);
+    throw new ValidationError('invalid_hlc', 'hlc', hlcProblem(value));
   }
   return { physicalMs: Number(value.slice(0, HLC_PHYSICAL_DIGITS)), logical: Number(value.slice(HLC_PHYSICAL_DIGITS + 1)) };
 }

@@ -176,18 +176,23 @@ describe('RedisStore CDC emission', () => {
 });
 
 describe('RedisStore clock', () => {
-  it('advances past every stamp it applies, and survives a restart with a slow wall clock', async () => {
+  it('advances past every stamp it applies within max_future_skew; after the wall clock stepped back further, a write still beats the key it overwrites', async () => {
     const prefix = uniquePrefix('clock');
-    const future = 5_000_000_000_000;
-    const s1 = await RedisStore.connect({ url: server.url, prefix, nodeId: 'london', now: () => 1000 });
-    await s1.applyChanges([putChange('x', 'v', future, 'paris')]);
+    const now = 5_000_000_000_000;
+    const ahead = now + 30_000;
+    const s1 = await RedisStore.connect({ url: server.url, prefix, nodeId: 'london', now: () => now });
+    expect(await s1.applyChanges([putChange('x', 'v', ahead, 'paris')])).toEqual(['applied']);
     const w = await s1.put('y', Buffer.from('v'));
-    expect(parseHlc(w.hlc).physicalMs).toBe(future);
+    expect(parseHlc(w.hlc).physicalMs).toBe(ahead);
     await s1.close();
-    const s2 = await RedisStore.connect({ url: server.url, prefix, nodeId: 'london', now: () => 500 });
+    // Two minutes back: more than the 60 s bound. The clock restarts at the bound; the key's own stamp is still beaten.
+    const back = now - 120_000;
+    const s2 = await RedisStore.connect({ url: server.url, prefix, nodeId: 'london', now: () => back });
     const w2 = await s2.put('x', Buffer.from('local'));
-    expect(w2.hlc > w.hlc).toBe(true);
+    expect(w2.hlc > formatHlc(ahead, 0)).toBe(true);
     expect((await s2.get('x'))?.origin).toBe('london');
+    const w3 = await s2.put('z', Buffer.from('v'));
+    expect(parseHlc(w3.hlc).physicalMs).toBe(back + 60_000);
     await s2.close();
   });
 

@@ -84,6 +84,15 @@ describe('parseConfig: valid configurations', () => {
     expect(config.peers[0]).toEqual({ node_id: 'n2', redis_url: 'redis://127.0.0.1:6381', redis_prefix: '', priority: 0, circuit_failure_threshold: 5, circuit_reset_timeout_sec: 30 });
   });
 
+  it('max_future_skew: the larger of 60 s and max_clock_skew when unset (old files keep applying what they applied); never below max_clock_skew when set', () => {
+    expect(parseConfig(minimal()).store).toMatchObject({ max_clock_skew: 10_000, max_future_skew: 60_000 });
+    expect(parseConfig({ ...minimal(), store: { max_clock_skew: '5m' } }).store).toMatchObject({ max_clock_skew: 300_000, max_future_skew: 300_000 });
+    expect(parseConfig({ ...minimal(), store: { max_future_skew: '2m' } }).store.max_future_skew).toBe(120_000);
+    expect(() => parseConfig({ ...minimal(), store: { max_future_skew: '30s', max_clock_skew: '1m' } })).toThrow(/store\.max_clock_skew: must be at most max_future_skew/);
+    expect(() => parseConfig({ ...minimal(), store: { max_future_skew: '500ms' } })).toThrow(/store\.max_future_skew: must be between/);
+    expect(() => parseConfig({ ...minimal(), store: { max_future_skew: '400d' } })).toThrow(/store\.max_future_skew: must be between/);
+  });
+
   it('accepts durations as strings or whole milliseconds', () => {
     const config = parseConfig({ ...minimal(), store: { tombstone_ttl: '36h', max_clock_skew: 250 }, settings: { hot_path: { block_timeout: '250ms' } } });
     expect(config.store.tombstone_ttl).toBe(36 * 3_600_000);

@@ -57,6 +57,29 @@ describe('prepareBatch', () => {
     expect(batch.winners.map((w) => [w.key, w.id])).toEqual([['a', '3-0'], ['b', '5-0']]);
   });
 
+  it('holds back stamps further ahead than max_future_skew without hiding an older change of the same key', () => {
+    const batch = prepareBatch([
+      raw('1-0', put('k', NOW + 1000, 'peer')),
+      raw('2-0', put('k', NOW + 300_001, 'peer')),
+      raw('3-0', put('edge', NOW + 300_000, 'peer')),
+    ], opts);
+    expect(batch.future.map((e) => e.id)).toEqual(['2-0']);
+    expect(batch.winners.map((e) => e.id)).toEqual(['1-0', '3-0']);
+    expect(batch.collapsed).toBe(0);
+  });
+
+  it('drops an invalid trace_parent, counts it and keeps the change', () => {
+    const meta = (tp: string): string => JSON.stringify({ content_type: 'binary', version: 1, updated_at: NOW, trace_parent: tp, hlc: formatHlc(NOW), origin: 'peer' });
+    const entry = (id: string, key: string, tp: string): { id: string; fields: Buffer[] } => ({
+      id, fields: ['op', 'PUT', 'key', key, 'hash', sha256Hex(Buffer.from('x')), 'data', 'x', 'meta', meta(tp)].map((f) => Buffer.from(f)),
+    });
+    const good = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const batch = prepareBatch([entry('1-0', 'a', 'nope'), entry('2-0', 'b', good), entry('3-0', 'c', `ff${good.slice(2)}`)], opts);
+    expect(batch.rejected).toEqual([]);
+    expect(batch.traceParentsDropped).toBe(2);
+    expect(batch.winners.map((w) => [w.key, w.traceParent])).toEqual([['a', undefined], ['b', good], ['c', undefined]]);
+  });
+
   it('flags stamps further ahead than max_clock_skew, and still applies them', () => {
     const batch = prepareBatch([raw('1-0', put('future', NOW + 120_000, 'peer')), raw('2-0', put('now', NOW + 1000, 'peer'))], opts);
     expect(batch.skewed.map((e) => e.key)).toEqual(['future']);
