@@ -19,7 +19,11 @@ import { compareStamps, type Oracle } from './oracle.js';
 import { Rng } from './rng.js';
 import type { Workload } from './workload.js';
 
-export const POISON_KINDS = ['bad_zstd', 'bad_hash', 'missing_data', 'missing_key', 'unknown_op', 'bad_meta', 'bad_stamp', 'zstd_bomb', 'bad_key'] as const;
+export const POISON_KINDS = [
+  'bad_zstd', 'bad_hash', 'missing_data', 'missing_key', 'unknown_op', 'bad_meta', 'bad_stamp', 'zstd_bomb', 'bad_key',
+  // Extreme stamps (issue 14): past 2^53 ms, at 10^16 − 1 ms, and far in the future (refused, not rejected).
+  'stamp_past_2_53', 'stamp_max_digits', 'stamp_far_future',
+] as const;
 export type PoisonKind = (typeof POISON_KINDS)[number];
 
 export type Fault =
@@ -370,7 +374,9 @@ export class FaultRunner {
     }
     this.log.poisonEntries += ids.length;
     const rejectedBy = (reader: ClusterNode): number => {
-      const seen = new Set(reader.allLogs().filter((l) => l.msg.startsWith('rejected CDC entry') && l.peer_id === node.id).map((l) => String(l.entry_id)));
+      // A far-future stamp is refused for now (logged with its entry id), not rejected: both count.
+      const refusal = (msg: string): boolean => msg.startsWith('rejected CDC entry') || msg.startsWith('refused a change stamped too far ahead');
+      const seen = new Set(reader.allLogs().filter((l) => refusal(l.msg) && l.peer_id === node.id).map((l) => String(l.entry_id)));
       return ids.filter((id) => seen.has(id)).length;
     };
     // Counted in the background: the schedule (and healing) does not wait for it.
@@ -502,6 +508,13 @@ export class FaultRunner {
       }
       case 'bad_key':
         return ['op', 'PUT', 'key', Buffer.from([0x70, 0xff, 0xfe, 0x2f]), 'hash', sha(content), 'data', content, 'meta', meta];
+      case 'stamp_past_2_53':
+      case 'stamp_max_digits':
+      case 'stamp_far_future': {
+        const hlc = { stamp_past_2_53: '9007199254740993-00000', stamp_max_digits: '9999999999999999-00000', stamp_far_future: formatHlc(Date.UTC(2100, 0, 1), 0) }[kind];
+        return ['op', 'PUT', 'key', key, 'hash', sha(content), 'data', content, 'meta',
+          JSON.stringify({ content_type: 'json', version: 1, updated_at: now, hlc, origin: node.id })];
+      }
     }
   }
 }
