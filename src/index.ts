@@ -7,7 +7,8 @@ export { ReplicationError, ValidationError } from './errors.js';
 // Data model.
 export type { Change, PutChange, DelChange, CdcEntry, ContentType } from './model/change.js';
 export { compareStamps, stampWins, type Stamp } from './model/stamp.js';
-export { formatHlc, parseHlc, nextHlc, isHlc } from './model/hlc.js';
+export { formatHlc, parseHlc, nextHlc, successorHlc, isHlc, HLC_MAX_PHYSICAL_MS } from './model/hlc.js';
+export { isTooFarAhead, DEFAULT_MAX_FUTURE_SKEW_MS } from './model/future-stamp.js';
 
 // Wire format.
 export * from './cdc/index.js';
