@@ -96,6 +96,8 @@ export function nextHlc(last: string | null, nowMs: number, maxAheadMs: number =
   }
   const cap = Math.min(HLC_MAX_PHYSICAL_MS, nowMs + Math.max(0, maxAheadMs));
   if (last === null) return formatHlc(nowMs, 0);
+  // A stamp of the right shape beyond the range (left by an older version) is beyond every bound.
+  if (isHlcShape(last) && !isHlc(last)) return formatHlc(cap, 0);
   const { physicalMs, logical } = parseHlc(last);
   if (nowMs > physicalMs) return formatHlc(nowMs, 0);
   if (physicalMs > cap) return formatHlc(cap, 0);

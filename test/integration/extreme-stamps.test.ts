@@ -1,6 +1,7 @@
 // Issue 14, defects 2, 3 and 5: stamps out of range, far-future stamps and malformed trace
 // parents from a peer, replayed as the probes that broke main.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { Mesh, metricValue, type MeshNode } from '../support/mesh.js';
 import { waitFor } from '../support/wait.js';
 import { encodeCdcEntry } from '../../src/cdc/codec.js';
@@ -104,6 +105,31 @@ describe('stamps beyond the range (defect 2)', () => {
       expect(reply[0]).toBe(want);
       expect(nextHlc(clock, now, bound)).toBe(want);
     }
+  });
+});
+
+describe('Lua and TypeScript clocks agree (defect 2)', () => {
+  let mesh: Mesh;
+  beforeAll(async () => {
+    mesh = await Mesh.start({ nodes: 1 });
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+  });
+
+  it('write.lua stamps exactly what nextHlc computes, for any clock (even one beyond the range), wall clock and bound', async () => {
+    const n0 = mesh.node(0);
+    const top = 253_402_300_799_999;
+    const ms = fc.oneof(fc.integer({ min: 0, max: top }), fc.integer({ min: top - 200_000, max: top }), fc.integer({ min: 2 ** 47 - 1000, max: 2 ** 47 + 1000 }));
+    const legacy = fc.bigInt({ min: BigInt(top) + 1n, max: 10n ** 16n - 1n }).map((p) => p.toString());
+    const clock = fc.tuple(fc.oneof(ms.map(String), legacy), fc.oneof(fc.integer({ min: 0, max: 99_999 }), fc.constant(99_999)))
+      .map(([p, l]) => `${p.padStart(16, '0')}-${String(l).padStart(5, '0')}`);
+    let n = 0;
+    await fc.assert(fc.asyncProperty(clock, ms, fc.oneof(fc.integer({ min: 0, max: 60_000 }), fc.integer({ min: 0, max: top })), async (last, now, bound) => {
+      await n0.store.client.hset(`${n0.prefix}m:meta`, 'hlc', last);
+      const reply = (await scripts.write.run(n0.store.client, [n0.prefix, 'node-0', now, 1000, 'DEL', `agree/${n++}`, '', '', '', '', '', bound])) as string[];
+      expect(reply[0]).toBe(nextHlc(last, now, bound));
+    }), { numRuns: 300 });
   });
 });
 
