@@ -10,6 +10,8 @@ import { sha256Hex } from '../../src/cdc/content-hash.js';
 import { formatHlc, hlcPhysicalMs, isHlc, nextHlc } from '../../src/model/hlc.js';
 import type { PutChange } from '../../src/model/change.js';
 import { scripts } from '../../src/store/commands/index.js';
+import { startHttpServer, type HttpServerHandle } from '../../src/http/index.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import { applyArgs } from '../../src/store/commands/apply-args.js';
 
 const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -31,10 +33,14 @@ async function xadd(node: MeshNode, fields: (string | Buffer)[]): Promise<void> 
 
 describe('stamps beyond the range (defect 2)', () => {
   let mesh: Mesh;
+  let api: HttpServerHandle;
   beforeAll(async () => {
     mesh = await Mesh.start({ nodes: 2 });
+    const n1 = mesh.node(1);
+    api = await startHttpServer({ store: n1.store, engine: n1.engine, metrics: n1.engine.metrics, logger: silentLogger() }, { listen: '127.0.0.1:0' });
   });
   afterAll(async () => {
+    await api?.close();
     await mesh?.stop();
   });
 
@@ -48,17 +54,27 @@ describe('stamps beyond the range (defect 2)', () => {
       expect(await n1.store.get(key)).toBeNull();
       expect(await metricValue(n1.engine, 'replication_cdc_events_rejected_total', { peer_id: 'node-0', reason: 'bad_stamp' })).toBeGreaterThan(0);
 
+      // The probe, over HTTP: PUT, GET, list, then PUT again (the DELETE comes after replication).
+      const url = `${api.url}/v1/items/${encodeURIComponent(key)}`;
       const before = Date.now();
-      const written = await n1.store.put(key, Buffer.from('mine'));
+      const res = await fetch(url, { method: 'PUT', body: 'mine' });
+      expect(res.status).toBe(200);
+      const written = (await res.json()) as { hlc: string };
       expect(isHlc(written.hlc)).toBe(true);
       expect(hlcPhysicalMs(written.hlc)).toBeLessThanOrEqual(Date.now() + 60_000);
       expect(hlcPhysicalMs(written.hlc)).toBeGreaterThanOrEqual(before - 1000);
-      expect((await n1.store.get(key))?.content.toString()).toBe('mine');
-      expect((await n1.store.scan({ prefix: 'forged/', limit: 100 })).items.map((i) => i.key)).toContain(key);
+      const got = await fetch(url);
+      expect(got.status).toBe(200);
+      expect(await got.text()).toBe('mine');
+      const list = await fetch(`${api.url}/v1/items?prefix=forged/&limit=100`);
+      expect(list.status).toBe(200);
+      expect(((await list.json()) as { items: { key: string }[] }).items.map((i) => i.key)).toContain(key);
       // The acknowledged write reaches the peer and both trees compare.
       await waitFor(async () => (await n0.store.get(key))?.content.toString() === 'mine', { what: 'the write on node-0' });
       const [outcome] = await n1.engine.repairNow('node-0');
       expect(outcome).toMatchObject({ result: 'in_sync' });
+      expect((await fetch(url, { method: 'DELETE' })).status).toBe(200);
+      expect((await fetch(url)).status).toBe(404);
     });
   }
 
