@@ -10,6 +10,7 @@
 import { ValidationError } from '../errors.js';
 import type { Change } from '../model/change.js';
 import { stampWins } from '../model/stamp.js';
+import { isTooFarAhead } from '../model/future-stamp.js';
 import type { StoreReader, SyncEngine } from '../store/sync-engine.js';
 import { compareWithPeer, type DivergenceReport } from './compare.js';
 import { isExpiredTombstone, tombstoneHorizon, type DivergentKey } from './diff.js';
@@ -17,6 +18,8 @@ import { ColdPathError, onSide } from './errors.js';
 
 /** Keys fetched and applied per round trip: bounds memory and the size of one Lua call. */
 export const DEFAULT_APPLY_CHUNK = 500;
+/** Deferred changes named in a repair's result (and log line); the rest are only counted. */
+const DEFERRED_KEYS_KEPT = 10;
 
 export type RefusalReason = 'no_store_layout' | 'tree_format_mismatch';
 
@@ -36,8 +39,13 @@ export interface RepairOptions {
   branchConcurrency?: number;
   /** Checked between fetch + apply rounds: an abort ends the repair as 'partial'. */
   signal?: AbortSignal;
-  /** Wall clock (ms): the tombstone horizon and durations. */
+  /** Wall clock (ms): the tombstone horizon, the far-future rule and durations. */
   now?: () => number;
+  /**
+   * store.max_future_skew: a key whose peer leaf is stamped further ahead of the wall clock is not
+   * fetched (the store would refuse it) but counted as deferred. Absent: left to the store alone.
+   */
+  maxFutureSkewMs?: number;
 }
 
 /** A change the local apply path refused as invalid (e.g. larger than our max_payload_bytes). */
@@ -153,7 +161,7 @@ export async function repairWithPeer(options: RepairOptions): Promise<RepairAtte
         aborted = true;
         break;
       }
-      await pullChunk(store, peer, winners.slice(i, i + applyChunk), horizon, stats);
+      await pullChunk(store, peer, deferTooFarAhead(winners.slice(i, i + applyChunk), now(), options.maxFutureSkewMs, stats), horizon, stats);
     }
     const remaining = report.truncated || aborted;
     // Roots that differ only by keys we win (the peer pulls those in its own cycle) leave nothing
@@ -164,6 +172,25 @@ export async function repairWithPeer(options: RepairOptions): Promise<RepairAtte
     if (!(err instanceof ColdPathError)) throw err;
     return { ...stats, result: 'failed', error: err, report, durationMs: elapsed() };
   }
+}
+
+/**
+ * The keys of a chunk worth fetching: one whose peer stamp is too far ahead would be refused by the
+ * store, so fetching its content (up to max_payload_bytes) every cycle until the clock catches up
+ * would be wasted. Those are counted as deferred, as the store's refusal would count them.
+ */
+function deferTooFarAhead(chunk: readonly DivergentKey[], nowMs: number, maxFutureSkewMs: number | undefined, stats: RepairStats): DivergentKey[] {
+  if (maxFutureSkewMs === undefined) return [...chunk];
+  return chunk.filter((d) => {
+    if (d.peer === null || !isTooFarAhead(d.peer.hlc, nowMs, maxFutureSkewMs)) return true;
+    noteDeferred(stats, d.key, d.peer.hlc, d.peer.origin);
+    return false;
+  });
+}
+
+function noteDeferred(stats: RepairStats, key: string, hlc: string, origin: string): void {
+  stats.deferred++;
+  if (stats.deferredKeys.length < DEFERRED_KEYS_KEPT) stats.deferredKeys.push({ key, hlc, origin });
 }
 
 /** Fetches one chunk of peer-winning keys, keeps those that still beat what we compared, applies them. */
@@ -199,7 +226,6 @@ async function pullChunk(
   stats.applied += await applyAll(store, toApply, stats);
 }
 
-const DEFERRED_KEYS_KEPT = 10;
 
 /**
  * Applies a batch; returns how many were applied. A ValidationError means the store changed
@@ -212,9 +238,8 @@ async function applyAll(store: SyncEngine, changes: readonly Change[], stats: Re
     outcomes.forEach((o, i) => {
       if (o === 'applied') applied++;
       if (o !== 'future') return;
-      stats.deferred++;
       const c = batch[i]!;
-      if (stats.deferredKeys.length < DEFERRED_KEYS_KEPT) stats.deferredKeys.push({ key: c.key, hlc: c.hlc, origin: c.origin });
+      noteDeferred(stats, c.key, c.hlc, c.origin);
     });
     return applied;
   };

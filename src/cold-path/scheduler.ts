@@ -82,6 +82,8 @@ export interface ColdPathSchedulerOptions {
   settings: ColdPathSettings;
   /** The mesh's tombstone TTL: tombstones older than this are neither fetched nor re-applied. */
   tombstoneTtlMs: number;
+  /** store.max_future_skew: see RepairOptions.maxFutureSkewMs; changed by setMaxFutureSkew on a reload. */
+  maxFutureSkewMs?: number;
   now?: () => number;
   /** How long a peer root read stays usable for scheduled checks. Default 5 s (DESIGN §7). */
   peerRootTtlMs?: number;
@@ -118,6 +120,7 @@ export class ColdPathScheduler {
   private readonly metrics: EngineMetrics;
   private readonly logger: Logger;
   private readonly tombstoneTtlMs: number;
+  private maxFutureSkewMs: number | undefined;
   private readonly now: () => number;
   private readonly rootCache: PeerRootCache;
   private readonly sleeper = new Sleeper();
@@ -135,6 +138,7 @@ export class ColdPathScheduler {
     this.metrics = options.metrics;
     this.logger = options.logger.child({ component: 'cold-path' });
     this.tombstoneTtlMs = options.tombstoneTtlMs;
+    this.maxFutureSkewMs = options.maxFutureSkewMs;
     this.now = options.now ?? Date.now;
     this.rootCache = new PeerRootCache({ now: this.now, ...(options.peerRootTtlMs !== undefined ? { ttlMs: options.peerRootTtlMs } : {}) });
     this.settings = options.settings;
@@ -204,6 +208,11 @@ export class ColdPathScheduler {
   async repairNow(peerId?: string): Promise<RepairOutcome[]> {
     if (peerId !== undefined) return [await this.enqueue(peerId, null)];
     return this.cycle();
+  }
+
+  /** A reloaded store.max_future_skew: from the next repair on. */
+  setMaxFutureSkew(ms: number): void {
+    this.maxFutureSkewMs = ms;
   }
 
   /**
@@ -300,6 +309,7 @@ export class ColdPathScheduler {
         startBranch: st.resumeBranch,
         signal: this.abort.signal,
         now: this.now,
+        ...(this.maxFutureSkewMs !== undefined ? { maxFutureSkewMs: this.maxFutureSkewMs } : {}),
       });
     } catch (err) {
       // A peer callback or something unexpected threw: a failed cycle, never an exception out of here.

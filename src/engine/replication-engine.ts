@@ -93,6 +93,7 @@ export class ReplicationEngine {
       logger: this.logger,
       settings: config.settings.cold_path,
       tombstoneTtlMs: config.store.tombstone_ttl,
+      maxFutureSkewMs: config.store.max_future_skew,
       now: this.now,
     });
     this.setState('stopped');
@@ -255,6 +256,7 @@ export class ReplicationEngine {
     this.syncColdPathPeers();
     this.syncRecentStamps();
     this.coldPath.updateSettings(next.settings.cold_path);
+    this.coldPath.setMaxFutureSkew(next.store.max_future_skew);
     if (next.settings.cold_path.enabled && !previous.settings.cold_path.enabled) this.coldPath.start();
     if (!next.settings.cold_path.enabled && previous.settings.cold_path.enabled) await this.coldPath.stop();
     if (next.store.tombstone_gc_interval !== previous.store.tombstone_gc_interval) {

@@ -179,9 +179,10 @@ describe('far-future stamps (defect 3): refused, never moving the clock, accepte
     const local = await n1.store.put('fast/local', Buffer.from('now'));
     expect(hlcPhysicalMs(local.hlc)).toBeLessThanOrEqual(now());
 
-    // The cold path applies the same rule while the stamp is still too far ahead.
+    // The cold path applies the same rule while the stamp is still too far ahead, from the peer's leaf:
+    // the content is not fetched, only to be refused, every cycle until then.
     const [early] = await n1.engine.repairNow('node-0');
-    expect(early).toMatchObject({ outcome: { deferred: 1 } });
+    expect(early).toMatchObject({ outcome: { deferred: 1, fetched: 0, deferredKeys: [{ key: 'fast/k', hlc: formatHlc(ahead, 0), origin: 'node-0' }] } });
     expect(await n1.store.get('fast/k')).toBeNull();
     expect(await metricValue(n1.engine, 'replication_future_stamps_refused_total', { peer_id: 'node-0', path: 'cold' })).toBe(1);
 
