@@ -57,6 +57,7 @@ export class PeerRootCache {
       bucketDigests: (branches) => reader.bucketDigests(branches),
       bucketLeaves: (buckets) => reader.bucketLeaves(buckets),
       fetchChanges: (keys) => reader.fetchChanges(keys),
+      ...(reader.recordSizes ? { recordSizes: (keys: readonly string[]) => reader.recordSizes!(keys) } : {}),
     };
   }
 }

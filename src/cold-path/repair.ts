@@ -20,6 +20,8 @@ import { ColdPathError, onSide } from './errors.js';
 export const DEFAULT_APPLY_CHUNK = 500;
 /** Deferred changes named in a repair's result (and log line); the rest are only counted. */
 const DEFERRED_KEYS_KEPT = 10;
+/** Record bytes fetched and applied per round (a bigger record goes alone). */
+export const DEFAULT_MAX_FETCH_BYTES = 32 * 1024 * 1024;
 
 export type RefusalReason = 'no_store_layout' | 'tree_format_mismatch';
 
@@ -35,6 +37,11 @@ export interface RepairOptions {
   startBranch?: string | null;
   /** Keys per fetch + apply round. Default 500. */
   applyChunkSize?: number;
+  /**
+   * Record bytes per fetch + apply round, by the sizes the peer reports first (StoreReader.recordSizes;
+   * a peer without it is fetched by count alone). Default 32 MiB.
+   */
+  maxFetchBytes?: number;
   /** Branches drilled in parallel. Default 8. */
   branchConcurrency?: number;
   /** Checked between fetch + apply rounds: an abort ends the repair as 'partial'. */
@@ -122,6 +129,8 @@ export async function repairWithPeer(options: RepairOptions): Promise<RepairAtte
   const applyChunk = options.applyChunkSize ?? DEFAULT_APPLY_CHUNK;
   assertPositive(options.maxItems, 'maxItems');
   assertPositive(applyChunk, 'applyChunkSize');
+  const maxFetchBytes = options.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES;
+  assertPositive(maxFetchBytes, 'maxFetchBytes');
   const started = now();
   const stats: RepairStats = { peerId, fetched: 0, submitted: 0, applied: 0, skipped: 0, vanished: 0, rejected: [], deferred: 0, deferredKeys: [], durationMs: 0 };
   const elapsed = (): number => Math.max(0, now() - started);
@@ -156,12 +165,20 @@ export async function repairWithPeer(options: RepairOptions): Promise<RepairAtte
 
     const winners = report.keys.filter((k) => k.winner === 'peer');
     let aborted = false;
-    for (let i = 0; i < winners.length; i += applyChunk) {
-      if (options.signal?.aborted) {
-        aborted = true;
-        break;
+    for (let i = 0; i < winners.length && !aborted;) {
+      // Sizes of a count-bounded group first (one cheap round trip), then fetched and applied in
+      // rounds of at most maxFetchBytes: 500 records of 16 MiB are 8 GB.
+      const slice = winners.slice(i, i + applyChunk);
+      i += slice.length;
+      const group = deferTooFarAhead(slice, now(), options.maxFutureSkewMs, stats);
+      const sizes = group.length > 0 && peer.recordSizes ? await onSide('peer', 'record sizes read', () => peer.recordSizes!(group.map((d) => d.key))) : null;
+      for (const [start, end] of byteRounds(sizes, group.length, maxFetchBytes)) {
+        if (options.signal?.aborted) {
+          aborted = true;
+          break;
+        }
+        await pullChunk(store, peer, group.slice(start, end), horizon, stats);
       }
-      await pullChunk(store, peer, deferTooFarAhead(winners.slice(i, i + applyChunk), now(), options.maxFutureSkewMs, stats), horizon, stats);
     }
     const remaining = report.truncated || aborted;
     // Roots that differ only by keys we win (the peer pulls those in its own cycle) leave nothing
@@ -191,6 +208,25 @@ function deferTooFarAhead(chunk: readonly DivergentKey[], nowMs: number, maxFutu
 function noteDeferred(stats: RepairStats, key: string, hlc: string, origin: string): void {
   stats.deferred++;
   if (stats.deferredKeys.length < DEFERRED_KEYS_KEPT) stats.deferredKeys.push({ key, hlc, origin });
+}
+
+/** [start, end) rounds of `count` keys, each of at most `maxBytes` by `sizes` (a bigger record alone); one round without sizes. */
+export function byteRounds(sizes: readonly number[] | null, count: number, maxBytes: number): [number, number][] {
+  if (sizes === null) return count === 0 ? [] : [[0, count]];
+  const rounds: [number, number][] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    const size = sizes[i] ?? 0;
+    if (i > start && bytes + size > maxBytes) {
+      rounds.push([start, i]);
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (count > start) rounds.push([start, count]);
+  return rounds;
 }
 
 /** Fetches one chunk of peer-winning keys, keeps those that still beat what we compared, applies them. */

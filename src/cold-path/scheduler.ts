@@ -307,6 +307,7 @@ export class ColdPathScheduler {
         maxItems: this.settings.max_items_per_cycle,
         tombstoneTtlMs: this.tombstoneTtlMs,
         startBranch: st.resumeBranch,
+        maxFetchBytes: this.settings.max_fetch_bytes,
         signal: this.abort.signal,
         now: this.now,
         ...(this.maxFutureSkewMs !== undefined ? { maxFutureSkewMs: this.maxFutureSkewMs } : {}),

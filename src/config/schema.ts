@@ -130,6 +130,9 @@ const storeSchema = z.strictObject({
   max_future_skew: durationValue('1s', '366d').optional(),
   memory_threshold: z.number().gt(0).max(1).default(0.9),
   memory_poll_interval: duration('1s', '100ms'),
+  // Bounded in bytes (docs/configuration.md): one apply call is one Redis argument, refused above
+  // Redis's 512 MB proto-max-bulk-len.
+  max_apply_bytes: int(1, 512 * 1024 * 1024).default(32 * 1024 * 1024),
 }).transform((store, ctx) => {
   const { max_future_skew: explicit, ...rest } = store;
   if (explicit !== undefined && rest.max_clock_skew > explicit) {
@@ -157,6 +160,9 @@ const hotPathSchema = z
     rate_limit_enabled: z.boolean().default(false),
     rate_limit_per_sec: positive().default(10_000),
     rate_limit_burst: int(1).default(1000),
+    // Bounded in bytes (docs/hot-path.md): XREAD's COUNT learned from entry sizes, decoded bytes per batch.
+    max_read_bytes: int(1024).default(32 * 1024 * 1024),
+    max_batch_bytes: int(1024).default(32 * 1024 * 1024),
   })
   .superRefine((hot, ctx) => reportRules(ctx, hotPathIssues(hot)));
 
@@ -167,6 +173,8 @@ const coldPathSchema = z
     max_items_per_cycle: int(1).default(1000),
     backoff_base_sec: positive().default(5),
     backoff_max_sec: positive().default(300),
+    // Bounded in bytes (docs/cold-path.md): record bytes fetched and applied per round.
+    max_fetch_bytes: int(1024).default(32 * 1024 * 1024),
   })
   .superRefine((cold, ctx) => reportRules(ctx, coldPathIssues(cold)));
 

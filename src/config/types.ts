@@ -94,6 +94,8 @@ export interface StoreConfig {
   memory_threshold: number;
   /** Milliseconds between memory checks for backpressure. Default 1 s; at least 100 ms. */
   memory_poll_interval: number;
+  /** Packed bytes per apply script call (a bigger record goes alone). Default 32 MiB; 1 byte .. 512 MiB. */
+  max_apply_bytes: number;
 }
 
 export interface LoggingConfig {
@@ -120,6 +122,10 @@ export interface HotPathSettings {
   rate_limit_per_sec: number;
   /** Token-bucket burst size. Default 1000. */
   rate_limit_burst: number;
+  /** Bytes one XREAD should return: its COUNT is capped by this over the largest entry seen lately. Default 32 MiB. */
+  max_read_bytes: number;
+  /** Decoded content bytes per batch (a bigger record goes alone). Default 32 MiB. */
+  max_batch_bytes: number;
 }
 
 export interface ColdPathSettings {
@@ -133,6 +139,8 @@ export interface ColdPathSettings {
   backoff_base_sec: number;
   /** Seconds the backoff never exceeds. Default 300. */
   backoff_max_sec: number;
+  /** Record bytes fetched from a peer and applied per repair round (a bigger record goes alone). Default 32 MiB. */
+  max_fetch_bytes: number;
 }
 
 export interface PeerHealthSettings {

@@ -15,6 +15,7 @@ function storeLimits(config: ReplicationConfig): Parameters<RedisStore['updateLi
   const { store } = config;
   return {
     maxPayloadBytes: store.max_payload_bytes,
+    maxApplyBytes: store.max_apply_bytes,
     cdcMaxlen: store.cdc_maxlen,
     emitReplicated: store.emit_replicated,
     tombstoneTtlMs: store.tombstone_ttl,

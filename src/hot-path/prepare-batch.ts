@@ -15,6 +15,11 @@ import type { RawStreamEntry } from '../peer/peer-connection.js';
 import type { Stamp } from '../model/stamp.js';
 
 export interface PreparedBatch {
+  /**
+   * Entries of `raw` this batch covers, from the first: fewer than all when their decoded content
+   * reached PrepareOptions.maxBatchBytes. The rest makes the next batch.
+   */
+  consumed: number;
   winners: CdcEntry[];
   rejected: { id: string; reason: CdcRejectReason; message: string }[];
   ownOrigin: number;
@@ -40,6 +45,11 @@ export interface PrepareOptions {
   /** store.max_future_skew: see PreparedBatch.future. */
   maxFutureSkewMs: number;
   nowMs: number;
+  /**
+   * Decoded content bytes after which no further entry is decoded (the entry that reaches it is
+   * still in: a record larger than the bound goes alone). Default unbounded.
+   */
+  maxBatchBytes?: number;
   /** True when the local store is known to hold `key` at `stamp` or later (RecentStamps.covers). */
   seen?: (key: string, stamp: Stamp) => boolean;
 }
@@ -49,8 +59,14 @@ export function prepareBatch(raw: readonly RawStreamEntry[], o: PrepareOptions):
   const accepted: CdcEntry[] = [];
   let ownOrigin = 0;
   let seen = 0;
+  let consumed = 0;
+  let decodedBytes = 0;
+  const maxBatchBytes = o.maxBatchBytes ?? Number.POSITIVE_INFINITY;
   const decodeOptions = { peerNodeId: o.peerId, maxPayloadBytes: o.maxPayloadBytes, localNodeId: o.localNodeId, ...(o.seen ? { seen: o.seen } : {}) };
   for (const { id, fields } of raw) {
+    // Decompression is bounded per entry (max_payload_bytes); this bounds it per batch.
+    if (decodedBytes >= maxBatchBytes) break;
+    consumed++;
     let entry: ReturnType<typeof decodePeerCdcEntry>;
     try {
       entry = decodePeerCdcEntry(id, fields, decodeOptions);
@@ -78,6 +94,7 @@ export function prepareBatch(raw: readonly RawStreamEntry[], o: PrepareOptions):
       continue;
     }
     accepted.push(entry);
+    if (entry.op === 'PUT') decodedBytes += entry.content.length + (entry.wireData === entry.content ? 0 : entry.wireData?.length ?? 0);
   }
   // Held back before collapsing: a change we refuse for now must not hide an older one we can apply.
   const future: CdcEntry[] = [];
@@ -90,5 +107,5 @@ export function prepareBatch(raw: readonly RawStreamEntry[], o: PrepareOptions):
   }
   const skewed = current.filter((e) => hlcPhysicalMs(e.hlc) - o.nowMs > o.maxClockSkewMs);
   const { winners, collapsed } = collapseByKey(current);
-  return { winners, rejected, ownOrigin, seen, collapsed, skewed, future, traceParentsDropped };
+  return { consumed, winners, rejected, ownOrigin, seen, collapsed, skewed, future, traceParentsDropped };
 }

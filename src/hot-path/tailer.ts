@@ -25,6 +25,7 @@ import { detectGap, type GapKind } from './gap.js';
 import { acceptableFromMs } from '../model/future-stamp.js';
 import { LagTracker } from './lag.js';
 import { prepareBatch, type PreparedBatch } from './prepare-batch.js';
+import { ReadSizer } from './read-sizer.js';
 import type { RecentStamps } from './recent-stamps.js';
 import { TokenBucket } from './rate-limiter.js';
 import { Sleeper } from './sleeper.js';
@@ -100,6 +101,8 @@ interface ReadBatch {
   raw: RawStreamEntry[];
   requested: number;
   readMs: number;
+  /** The entries a previous batch of the same read left for the next (max_batch_bytes): not read again. */
+  leftover?: boolean;
 }
 
 /** A dispatched batch, as its finishing needs it (see dispatch). */
@@ -145,6 +148,9 @@ export class StreamTailer {
   private lastEventAt: number | null = null;
   private readonly counters: TailerCounters = { eventsRead: 0, eventsApplied: 0, eventsDeduped: 0, eventsRejected: 0, batches: 0, gaps: 0 };
   private ahead: ReadAhead | null = null;
+  /** Entries of the last read beyond the batch made of it (see prepareBatch's consumed). */
+  private leftover: ReadBatch | null = null;
+  private readonly sizer: ReadSizer;
   /**
    * Where the next read continues: the end of the last batch dispatched. Ahead of `cursor` while
    * batches are in flight; put back to `cursor` when an apply fails or a gap resets the cursor.
@@ -168,6 +174,7 @@ export class StreamTailer {
     this.settings = settings;
     this.aimd = this.makeAimd(settings.hotPath);
     this.bucket = this.makeBucket(settings.hotPath);
+    this.sizer = new ReadSizer(settings.hotPath.max_read_bytes);
     this.cursor = deps.cursors.get(deps.peerId) ?? STREAM_START;
     this.position = this.cursor;
   }
@@ -196,6 +203,7 @@ export class StreamTailer {
       this.aimd = this.makeAimd(h);
     }
     if (h.rate_limit_per_sec !== old.rate_limit_per_sec || h.rate_limit_burst !== old.rate_limit_burst) this.bucket = this.makeBucket(h);
+    this.sizer.setMaxReadBytes(h.max_read_bytes);
     this.settings = settings;
     this.sleeper.wakeAll();
   }
@@ -278,26 +286,35 @@ export class StreamTailer {
     const read = await this.nextRead();
     if (read === null || (this.stopping && read.raw.length === 0)) return;
     const { raw, requested, readMs } = read;
-    metrics.streamReadDuration.labels(peerId).observe(readMs / 1000);
-    this.aimd.next(raw.length, requested);
-    metrics.batchSize.labels(peerId).set(this.aimd.current);
+    if (!read.leftover) {
+      metrics.streamReadDuration.labels(peerId).observe(readMs / 1000);
+      this.aimd.next(raw.length, requested);
+      this.sizer.observe(raw);
+      metrics.batchSize.labels(peerId).set(this.aimd.current);
+    }
     if (raw.length === 0) {
       this.setCatchingUp(false);
       return;
     }
     this.lastEventAt = this.now();
-    if (this.catchingUp) this.d.slo.check(peerId, 'stream_read_latency', readMs, this.settings.slo.max_stream_read_latency_ms, 'ms');
-    this.setCatchingUp(raw.length >= requested);
-    // A full read means more entries are waiting: fetch them while this batch is decoded and sent.
-    if (raw.length >= requested && !h.rate_limit_enabled && !this.stopping) this.readAhead(raw[raw.length - 1]!.id);
+    if (!read.leftover) {
+      if (this.catchingUp) this.d.slo.check(peerId, 'stream_read_latency', readMs, this.settings.slo.max_stream_read_latency_ms, 'ms');
+      this.setCatchingUp(raw.length >= requested);
+      // A full read means more entries are waiting: fetch them while this batch is decoded and sent.
+      if (raw.length >= requested && !h.rate_limit_enabled && !this.stopping) this.readAhead(raw[raw.length - 1]!.id);
+    }
 
     // Stopped while waiting: the batch is not dispatched; the cursor is before it, so it is read again.
-    if (h.rate_limit_enabled && !(await this.waitForTokens(raw.length))) return;
+    // A leftover's tokens were taken with its read.
+    if (h.rate_limit_enabled && !read.leftover && !(await this.waitForTokens(raw.length))) return;
     // Read from where a failed batch left off: dropped, read again after the back-off.
     if (this.applyFailed) return;
-    this.dispatch(read.from, raw, this.prepare(raw));
+    const batch = this.prepare(raw);
+    const taken = batch.consumed < raw.length ? raw.slice(0, batch.consumed) : raw;
+    this.dispatch(read.from, taken, batch);
     // Only once the batch is in the window: had anything above thrown, the next step reads it again.
-    this.position = raw[raw.length - 1]!.id;
+    this.position = taken[taken.length - 1]!.id;
+    this.leftover = taken === raw ? null : { from: this.position, raw: raw.slice(batch.consumed), requested: 0, readMs: 0, leftover: true };
   }
 
   /**
@@ -330,6 +347,10 @@ export class StreamTailer {
    * cursor) is awaited and dropped first, so two reads never queue on the stream connection.
    */
   private async nextRead(): Promise<ReadBatch | null> {
+    const leftover = this.leftover;
+    this.leftover = null;
+    // Before the read-ahead, which continues after the leftover's last entry.
+    if (leftover && leftover.from === this.position && !this.stopping) return leftover;
     const ahead = this.ahead;
     this.ahead = null;
     if (ahead) {
@@ -342,7 +363,7 @@ export class StreamTailer {
 
   private async read(from: string): Promise<ReadBatch | null> {
     const h = this.settings.hotPath;
-    const requested = h.rate_limit_enabled ? Math.min(this.aimd.current, h.rate_limit_burst) : this.aimd.current;
+    const requested = this.sizer.limit(h.rate_limit_enabled ? Math.min(this.aimd.current, h.rate_limit_burst) : this.aimd.current);
     const t0 = this.now();
     const raw = await this.peerCall(() => this.d.connection.read(from, requested, h.block_timeout));
     return raw === null ? null : { from, raw, requested, readMs: this.now() - t0 };
@@ -366,6 +387,7 @@ export class StreamTailer {
     return prepareBatch(raw, {
       peerId: this.d.peerId, localNodeId: this.d.localNodeId, maxPayloadBytes: this.settings.maxPayloadBytes,
       maxClockSkewMs: this.settings.maxClockSkewMs, maxFutureSkewMs: this.settings.maxFutureSkewMs, nowMs: this.now(),
+      maxBatchBytes: this.settings.hotPath.max_batch_bytes,
       ...(recent ? { seen: (key, stamp) => recent.covers(key, stamp) } : {}),
     });
   }

@@ -19,6 +19,7 @@ import { TREE_FORMAT, TREE_FORMAT_V2, bucketOf } from '../merkle/tree-shape.js';
 import { createRedisClient, type RedisEndpoint } from '../redis/connect.js';
 import { scripts } from './commands/index.js';
 import { applyArgs } from './commands/apply-args.js';
+import { applyChunks } from './commands/apply-chunks.js';
 import { META_FIELDS } from './keys.js';
 import { RedisStoreReader, changeToRecord } from './store-reader.js';
 import { parseLeaf } from './leaf.js';
@@ -39,6 +40,10 @@ const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'stale', 1: 'applied', 2: 'd
 export const APPLY_CHUNK = 500;
 /** Largest max_future_skew accepted: a year. Beyond it the bound protects nothing. */
 export const MAX_FUTURE_SKEW_LIMIT_MS = 366 * 24 * 3600 * 1000;
+/** Packed bytes per apply script call (see apply-chunks.ts); a bigger change goes alone. */
+export const DEFAULT_MAX_APPLY_BYTES = 32 * 1024 * 1024;
+/** Redis's default `proto-max-bulk-len`: no apply call may carry more in its one packed argument. */
+export const MAX_APPLY_BYTES_LIMIT = 512 * 1024 * 1024;
 
 export interface RedisStoreOptions {
   nodeId: string;
@@ -50,6 +55,8 @@ export interface RedisStoreOptions {
   /** An existing client; the store then does not close it. */
   redis?: Redis;
   maxPayloadBytes?: number;
+  /** Packed bytes per apply script call. Default 32 MiB. */
+  maxApplyBytes?: number;
   cdcMaxlen?: number;
   /** Re-emit applied replicated changes to this node's stream (DESIGN §4). Default true. */
   emitReplicated?: boolean;
@@ -71,6 +78,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
   readonly nodeId: string;
   // Limits from the `store` configuration section; `updateLimits` changes them on a reload.
   maxPayloadBytes: number;
+  maxApplyBytes: number;
   cdcMaxlen: number;
   emitReplicated: boolean;
   tombstoneTtlMs: number;
@@ -90,6 +98,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     this.nodeId = assertNodeId(options.nodeId, 'nodeId');
     this.ownsClient = ownsClient;
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.maxApplyBytes = checkedApplyBytes(options.maxApplyBytes ?? DEFAULT_MAX_APPLY_BYTES);
     this.cdcMaxlen = options.cdcMaxlen ?? DEFAULT_CDC_MAXLEN;
     this.emitReplicated = options.emitReplicated ?? true;
     this.tombstoneTtlMs = options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS;
@@ -102,15 +111,17 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
   }
 
   /** Applies new limits (a configuration reload); validated first, so a bad value changes nothing. */
-  updateLimits(limits: Pick<RedisStoreOptions, 'maxPayloadBytes' | 'cdcMaxlen' | 'emitReplicated' | 'tombstoneTtlMs' | 'memoryThreshold' | 'memoryPollIntervalMs' | 'maxFutureSkewMs'>): void {
+  updateLimits(limits: Pick<RedisStoreOptions, 'maxPayloadBytes' | 'maxApplyBytes' | 'cdcMaxlen' | 'emitReplicated' | 'tombstoneTtlMs' | 'memoryThreshold' | 'memoryPollIntervalMs' | 'maxFutureSkewMs'>): void {
     const skew = limits.maxFutureSkewMs === undefined ? undefined : checkedSkew(limits.maxFutureSkewMs);
     const threshold = limits.memoryThreshold === undefined ? undefined : checkedThreshold(limits.memoryThreshold);
     const pollIntervalMs = limits.memoryPollIntervalMs === undefined ? undefined : checkedPollInterval(limits.memoryPollIntervalMs);
+    const maxApplyBytes = limits.maxApplyBytes === undefined ? undefined : checkedApplyBytes(limits.maxApplyBytes);
     for (const field of ['maxPayloadBytes', 'cdcMaxlen', 'tombstoneTtlMs'] as const) {
       const v = limits[field];
       if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new ValidationError('invalid_option', field, 'must be a positive integer');
     }
     if (limits.maxPayloadBytes !== undefined) this.maxPayloadBytes = limits.maxPayloadBytes;
+    if (maxApplyBytes !== undefined) this.maxApplyBytes = maxApplyBytes;
     if (limits.cdcMaxlen !== undefined) this.cdcMaxlen = limits.cdcMaxlen;
     if (limits.tombstoneTtlMs !== undefined) this.tombstoneTtlMs = limits.tombstoneTtlMs;
     if (limits.emitReplicated !== undefined) this.emitReplicated = limits.emitReplicated;
@@ -124,7 +135,12 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     const owns = redis === undefined;
     if (!redis) {
       if (!options.url) throw new ValidationError('invalid_option', 'url', 'a Redis URL or client is required');
-      redis = createRedisClient({ redis_url: options.url, ...options.endpoint }, { connectionName: `re-store:${options.nodeId}` });
+      // No resending of the commands a dropped connection left unanswered: Redis drops the connection
+      // on a command it refuses (an argument above proto-max-bulk-len), and resending it would do so
+      // again, forever, holding its bytes. The caller sees the failure; its retry is harmless (LWW).
+      redis = createRedisClient({ redis_url: options.url, ...options.endpoint }, {
+        connectionName: `re-store:${options.nodeId}`, autoResendUnfulfilledCommands: false,
+      });
       watchConnection(redis, options.logger ?? silentLogger());
     }
     try {
@@ -307,7 +323,8 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
   applyChanges(changes: readonly Change[]): Promise<ApplyOutcome[]> {
     if (changes.length === 0) return Promise.resolve([]);
     // Every change is checked before anything is sent: a bad change changes nothing.
-    // A big batch goes as several script calls of at most APPLY_CHUNK changes, all sent at once
+    // A big batch goes as several script calls of at most APPLY_CHUNK changes and maxApplyBytes
+    // packed bytes (apply-chunks.ts; a bigger change alone), all sent at once
     // (pipelined: still one round trip). Redis starts on the first chunk while this process is
     // still encoding the next ones, instead of idling until the whole batch is encoded. Each
     // change stays atomic (DESIGN §3: the unit of atomicity is the change, never the batch);
@@ -327,8 +344,8 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
         future.push(ahead);
         if (!ahead) sent.push(c);
       }
-      for (let start = 0; start < sent.length; start += APPLY_CHUNK) {
-        const args = applyArgs(this.keys.prefix, sent.slice(start, start + APPLY_CHUNK), this.emitReplicated, this.cdcMaxlen, now, this.maxFutureSkewMs);
+      for (const [start, end] of applyChunks(sent, APPLY_CHUNK, this.maxApplyBytes)) {
+        const args = applyArgs(this.keys.prefix, sent.slice(start, end), this.emitReplicated, this.cdcMaxlen, now, this.maxFutureSkewMs);
         calls.push(this.call(() => scripts.apply.run(this.redis, args)) as Promise<number[]>);
       }
     } catch (err) {
@@ -406,6 +423,13 @@ function checkedSkew(ms: number): number {
     throw new ValidationError('invalid_option', 'maxFutureSkewMs', `must be a whole number of ms from 0 to ${MAX_FUTURE_SKEW_LIMIT_MS}`);
   }
   return ms;
+}
+
+function checkedApplyBytes(bytes: number): number {
+  if (!(Number.isSafeInteger(bytes) && bytes >= 1 && bytes <= MAX_APPLY_BYTES_LIMIT)) {
+    throw new ValidationError('invalid_option', 'maxApplyBytes', `must be an integer from 1 to ${MAX_APPLY_BYTES_LIMIT}`);
+  }
+  return bytes;
 }
 
 function checkedPollInterval(ms: number): number {

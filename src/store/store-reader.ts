@@ -85,6 +85,13 @@ export class RedisStoreReader implements StoreReader {
     return changes;
   }
 
+  async recordSizes(keys: readonly string[]): Promise<number[]> {
+    if (keys.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.strlen(this.keys.record(key));
+    return (await this.exec(pipeline)).map((n) => Number(n));
+  }
+
   /**
    * Records (live or tombstone) as changes, in the order of `keys`; null where absent. A record is
    * its leaf (stamp and metadata) plus, when live, its content key: both read in one MULTI, so a

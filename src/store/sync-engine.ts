@@ -33,6 +33,11 @@ export interface StoreReader {
   bucketLeaves(buckets: readonly string[]): Promise<Map<string, Map<string, LeafStamp>>>;
   /** Current records and tombstones of these keys, as changes (absent keys are left out). */
   fetchChanges(keys: readonly string[]): Promise<Change[]>;
+  /**
+   * Content bytes of each key's record, in order (0 for a tombstone or an absent key), in one round
+   * trip: the cold path sizes its fetches with it. Optional: without it a fetch is bounded by count.
+   */
+  recordSizes?(keys: readonly string[]): Promise<number[]>;
 }
 
 /** What the replication engine needs from the node's own store. */

@@ -24,7 +24,7 @@ import { ColdPathScheduler, compareWithPeer, repairWithPeer, tombstoneHorizon, t
 
 const BASE = 1_700_000_000_000;
 const HOUR = 3_600_000;
-const SETTINGS: ColdPathSettings = { enabled: true, interval_sec: 60, max_items_per_cycle: 1000, backoff_base_sec: 5, backoff_max_sec: 300 };
+const SETTINGS: ColdPathSettings = { enabled: true, interval_sec: 60, max_items_per_cycle: 1000, backoff_base_sec: 5, backoff_max_sec: 300, max_fetch_bytes: 32 * 1024 * 1024 };
 
 let servers: RedisServer[] = [];
 let clients: Redis[] = [];

@@ -19,6 +19,8 @@ export interface RedisServerOptions {
   password?: string;
   /** An extra ACL user with full access (`+@all ~* &*`). */
   aclUser?: { username: string; password: string };
+  /** Extra redis.conf lines' values, e.g. { 'proto-max-bulk-len': '4mb' }. */
+  config?: Record<string, string>;
 }
 
 export interface RedisTlsFiles {
@@ -272,6 +274,7 @@ class ManagedRedis implements RedisServer {
     if (o.persistence) lines.push('appendfsync always');
     if (o.maxmemory !== undefined) lines.push(`maxmemory ${o.maxmemory}`, 'maxmemory-policy noeviction');
     if (o.password !== undefined) lines.push(`requirepass ${quote(o.password)}`);
+    for (const [name, value] of Object.entries(o.config ?? {})) lines.push(`${name} ${quote(value)}`);
     if (o.aclUser) {
       lines.push(`user ${quote(o.aclUser.username)} on ${quote(`>${o.aclUser.password}`)} ~* &* +@all`);
     }

@@ -18,7 +18,7 @@ import { RedisStoreReader } from '../../src/store/store-reader.js';
 import type { RedisStore } from '../../src/store/redis-store.js';
 import type { StoreReader, SyncEngine } from '../../src/store/sync-engine.js';
 
-const SETTINGS: ColdPathSettings = { enabled: true, interval_sec: 60, max_items_per_cycle: 1000, backoff_base_sec: 5, backoff_max_sec: 20 };
+const SETTINGS: ColdPathSettings = { enabled: true, interval_sec: 60, max_items_per_cycle: 1000, backoff_base_sec: 5, backoff_max_sec: 20, max_fetch_bytes: 32 * 1024 * 1024 };
 const ROOT = 'a'.repeat(40);
 const BASE = 1_700_000_000_000;
 

@@ -50,8 +50,9 @@ describe('parseConfig: valid configurations', () => {
     expect(config.settings.hot_path).toEqual({
       enabled: true, batch_size: 100, block_timeout: 5000, adaptive_batch_size: true, min_batch_size: 50,
       max_batch_size: 1000, rate_limit_enabled: true, rate_limit_per_sec: 10000, rate_limit_burst: 1000,
+      max_read_bytes: 32 * 1024 * 1024, max_batch_bytes: 32 * 1024 * 1024,
     });
-    expect(config.settings.cold_path).toEqual({ enabled: true, interval_sec: 60, max_items_per_cycle: 1000, backoff_base_sec: 5, backoff_max_sec: 300 });
+    expect(config.settings.cold_path).toEqual({ enabled: true, interval_sec: 60, max_items_per_cycle: 1000, backoff_base_sec: 5, backoff_max_sec: 300, max_fetch_bytes: 32 * 1024 * 1024 });
     expect(config.settings.peer_health).toEqual({ enabled: true, ping_interval_sec: 30, idle_threshold_sec: 60 });
     expect(config.settings.slo).toEqual({
       max_stream_read_latency_ms: 100, max_peer_op_latency_ms: 500, max_batch_flush_latency_ms: 200, max_replication_lag_sec: 60,
@@ -63,6 +64,7 @@ describe('parseConfig: valid configurations', () => {
     expect(config.store).toEqual({
       max_payload_bytes: 16 * 1024 * 1024, cdc_maxlen: 100_000, emit_replicated: true, tombstone_ttl: 7 * 86_400_000,
       tombstone_gc_interval: 60_000, max_clock_skew: 10_000, max_future_skew: 60_000, memory_threshold: 0.9, memory_poll_interval: 1000,
+      max_apply_bytes: 32 * 1024 * 1024,
     });
     expect(config.logging).toEqual({ level: 'info' });
   });
@@ -75,6 +77,7 @@ describe('parseConfig: valid configurations', () => {
     expect(config.settings.hot_path).toEqual({
       enabled: true, batch_size: 1000, block_timeout: 5000, adaptive_batch_size: false, min_batch_size: 50,
       max_batch_size: 1000, rate_limit_enabled: false, rate_limit_per_sec: 10000, rate_limit_burst: 1000,
+      max_read_bytes: 32 * 1024 * 1024, max_batch_bytes: 32 * 1024 * 1024,
     });
     expect(config.settings.slo.max_replication_lag_sec).toBe(30);
   });
