@@ -11,7 +11,7 @@ import { formatHlc } from '../model/hlc.js';
 import { decodeKeyBytes } from '../model/key.js';
 import { isNodeId } from '../model/node-id.js';
 import type { Stamp } from '../model/stamp.js';
-import { compressForWire, decompressBounded, DEFAULT_MAX_PAYLOAD_BYTES, startsWithZstdMagic } from './compression.js';
+import { compressForWire, decompressBounded, DEFAULT_MAX_PAYLOAD_BYTES, startsWithZstdMagic, zstdCompressBound } from './compression.js';
 import { isSha256Hex, sha256Hex } from './content-hash.js';
 import { CdcDecodeError, type CdcRejectReason } from './decode-error.js';
 import { formatDelMeta, formatPutMeta, parseDelMeta, parsePutMeta } from './meta.js';
@@ -258,7 +258,14 @@ class EntryDecoder {
   /** Decompress exactly when the data starts with the zstd magic (DESIGN §4). */
   private content(data: Buffer): Buffer {
     const maxBytes = this.options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-    if (startsWithZstdMagic(data)) return decompressBounded(data, maxBytes);
+    if (startsWithZstdMagic(data)) {
+      // The frame is re-emitted with the content: a frame no writer makes of content within the
+      // limit (padded with skippable frames, say) would make the record too large to apply.
+      if (data.length > zstdCompressBound(maxBytes)) {
+        throw this.reject('too_large', `zstd data is ${data.length} bytes, more than any frame of content within the limit of ${maxBytes}`);
+      }
+      return decompressBounded(data, maxBytes);
+    }
     if (data.length > maxBytes) {
       throw this.reject('too_large', `content is ${data.length} bytes; the limit is ${maxBytes}`);
     }

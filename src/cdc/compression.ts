@@ -44,6 +44,12 @@ export function compressForWire(content: Buffer): Buffer {
   return mustFrame || framed.length < content.length ? framed : content;
 }
 
+/** ZSTD_COMPRESSBOUND: the largest frame zstd makes of `bytes` bytes of content. */
+export function zstdCompressBound(bytes: number): number {
+  const small = 128 * 1024;
+  return bytes + Math.floor(bytes / 256) + (bytes < small ? Math.floor((small - bytes) / 2048) : 0);
+}
+
 /** Smallest window log that admits a window of `maxBytes`, but never below the standard levels' windows. */
 function windowLogMaxFor(maxBytes: number): number {
   let log = MIN_WINDOW_LOG_MAX;

@@ -16,8 +16,8 @@ import type { Stamp } from '../model/stamp.js';
 
 export interface PreparedBatch {
   /**
-   * Entries of `raw` this batch covers, from the first: fewer than all when their decoded content
-   * reached PrepareOptions.maxBatchBytes. The rest makes the next batch.
+   * Entries of `raw` this batch covers, from the first: fewer than all when the next would take
+   * the batch past PrepareOptions.maxBatchBytes. The rest makes the next batch.
    */
   consumed: number;
   winners: CdcEntry[];
@@ -46,8 +46,8 @@ export interface PrepareOptions {
   maxFutureSkewMs: number;
   nowMs: number;
   /**
-   * Decoded content bytes after which no further entry is decoded (the entry that reaches it is
-   * still in: a record larger than the bound goes alone). Default unbounded.
+   * Decoded bytes (content, and wire bytes when they differ) a batch holds at most; a record larger
+   * than this goes alone. Default unbounded.
    */
   maxBatchBytes?: number;
   /** True when the local store is known to hold `key` at `stamp` or later (RecentStamps.covers). */
@@ -93,8 +93,14 @@ export function prepareBatch(raw: readonly RawStreamEntry[], o: PrepareOptions):
       rejected.push({ id, reason: 'bad_meta', message: err instanceof Error ? err.message : String(err) });
       continue;
     }
+    const bytes = entry.op === 'PUT' ? entry.content.length + (entry.wireData === entry.content ? 0 : entry.wireData?.length ?? 0) : 0;
+    if (accepted.length > 0 && decodedBytes + bytes > maxBatchBytes) {
+      // Left, undecoded again, for the next batch: a batch exceeds the bound only as one record.
+      consumed--;
+      break;
+    }
     accepted.push(entry);
-    if (entry.op === 'PUT') decodedBytes += entry.content.length + (entry.wireData === entry.content ? 0 : entry.wireData?.length ?? 0);
+    decodedBytes += bytes;
   }
   // Held back before collapsing: a change we refuse for now must not hide an older one we can apply.
   const future: CdcEntry[] = [];
