@@ -1,15 +1,15 @@
 /**
  * XREAD's COUNT, bounded in bytes. Redis cannot bound a reply in bytes, so the count is learned
  * from the entries' sizes: at most `maxReadBytes` over the largest entry of the last read. It
- * starts at one entry (after a restart nothing is known of the backlog: it may be all large
- * entries), falls at once when large entries arrive, and at most doubles per read when they are
- * small again. A run of large entries after small ones costs one oversized read at most, whose
- * sizes then bring the count down; never a read that cannot succeed again and again.
+ * falls at once when large entries arrive and at most doubles per read when they are small again.
+ * Nothing is known before the first read (after a restart, say) or when small entries give way to
+ * large ones: the reply guard (peer/reply-guard.ts) then drops a reply past its bound, and `shrink`
+ * makes the next read one entry, whose size the count is learned from again.
  */
 import type { RawStreamEntry } from '../peer/peer-connection.js';
 
 export class ReadSizer {
-  private allowed = 1;
+  private allowed = Number.MAX_SAFE_INTEGER;
 
   constructor(private maxReadBytes: number) {}
 
@@ -21,6 +21,11 @@ export class ReadSizer {
   /** The COUNT of the next read, given what the batch sizing asks for. */
   limit(requested: number): number {
     return Math.max(1, Math.min(requested, this.allowed));
+  }
+
+  /** A reply was too large for the bound: one entry per read until sizes are known again. */
+  shrink(): void {
+    this.allowed = 1;
   }
 
   /** Learns from one read's entries (none: nothing learnt). */

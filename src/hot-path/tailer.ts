@@ -17,6 +17,8 @@ import { startApplySpans } from '../observability/tracing.js';
 import type { CircuitBreaker } from '../peer/circuit-breaker.js';
 import { ExponentialBackoff } from '../peer/backoff.js';
 import type { PeerConnection, RawStreamEntry } from '../peer/peer-connection.js';
+import { ReplyTooLargeError } from '../peer/reply-guard.js';
+import { zstdCompressBound } from '../cdc/compression.js';
 import type { ApplyOutcome, SyncEngine } from '../store/sync-engine.js';
 import type { Change } from '../model/change.js';
 import { AimdBatchSizer } from './aimd.js';
@@ -103,7 +105,12 @@ interface ReadBatch {
   readMs: number;
   /** The entries a previous batch of the same read left for the next (max_batch_bytes): not read again. */
   leftover?: boolean;
+  /** A single entry larger than any valid one (see read): skipped as rejected, so the cursor moves on. */
+  oversized?: { id: string; message: string };
 }
+
+/** Room for an entry's key, hash, meta, field names and RESP framing beyond its data. */
+const ENTRY_OVERHEAD_BYTES = 64 * 1024;
 
 /** A dispatched batch, as its finishing needs it (see dispatch). */
 interface SentBatch {
@@ -309,6 +316,12 @@ export class StreamTailer {
     if (h.rate_limit_enabled && !read.leftover && !(await this.waitForTokens(raw.length))) return;
     // Read from where a failed batch left off: dropped, read again after the back-off.
     if (this.applyFailed) return;
+    if (read.oversized) {
+      const { id, message } = read.oversized;
+      this.dispatch(read.from, raw, { consumed: 1, winners: [], rejected: [{ id, reason: 'too_large', message }], ownOrigin: 0, seen: 0, collapsed: 0, skewed: [] });
+      this.position = id;
+      return;
+    }
     const batch = this.prepare(raw);
     const taken = batch.consumed < raw.length ? raw.slice(0, batch.consumed) : raw;
     this.dispatch(read.from, taken, batch);
@@ -365,8 +378,35 @@ export class StreamTailer {
     const h = this.settings.hotPath;
     const requested = this.sizer.limit(h.rate_limit_enabled ? Math.min(this.aimd.current, h.rate_limit_burst) : this.aimd.current);
     const t0 = this.now();
-    const raw = await this.peerCall(() => this.d.connection.read(from, requested, h.block_timeout));
+    // Twice the target (a read sized from earlier entries may meet somewhat larger ones), and
+    // never less than the largest valid entry, which must always pass alone.
+    const maxReplyBytes = Math.max(2 * h.max_read_bytes, zstdCompressBound(this.settings.maxPayloadBytes) + ENTRY_OVERHEAD_BYTES);
+    const raw = await this.peerCall(() => this.d.connection.read(from, requested, h.block_timeout, maxReplyBytes)
+      .catch((err: unknown) => (err instanceof ReplyTooLargeError ? err : Promise.reject(err))));
+    if (raw instanceof ReplyTooLargeError) return this.onReplyTooLarge(from, raw);
     return raw === null ? null : { from, raw, requested, readMs: this.now() - t0 };
+  }
+
+  /**
+   * A reply past the bound was dropped. Several entries: read one at a time until their sizes are
+   * known again. One entry: larger than any valid entry, so skipped as rejected (too_large), by
+   * the id the reply's head showed, instead of being read again and again.
+   */
+  private async onReplyTooLarge(from: string, err: ReplyTooLargeError): Promise<ReadBatch | null> {
+    const { peerId, logger } = this.d;
+    if (err.count > 1) {
+      this.sizer.shrink();
+      logger.warn({ peer_id: peerId, cursor: from, count: err.count, max_reply_bytes: err.bytes }, 'XREAD reply too large: reading one entry at a time');
+      return null;
+    }
+    if (err.firstId !== null && compareStreamIds(err.firstId, from) > 0) {
+      const message = `entry is larger than ${err.bytes} bytes, more than any valid entry`;
+      return { from, raw: [{ id: err.firstId, fields: [] }], requested: 1, readMs: 0, oversized: { id: err.firstId, message } };
+    }
+    this.lastError = err.message;
+    logger.error({ peer_id: peerId, cursor: from, err }, 'XREAD of one entry too large and its id unknown; retrying');
+    await this.sleeper.sleep(this.retry.next());
+    return null;
   }
 
   /**

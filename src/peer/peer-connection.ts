@@ -17,8 +17,11 @@ export interface PeerConnection {
   readonly reader: StoreReader;
   /** True while both connections are up. */
   readonly connected: boolean;
-  /** XREAD COUNT n BLOCK t after `cursor`; [] when the block timed out without entries. */
-  read(cursor: string, count: number, blockMs: number): Promise<RawStreamEntry[]>;
+  /**
+   * XREAD COUNT n BLOCK t after `cursor`; [] when the block timed out without entries. A reply
+   * larger than `maxReplyBytes` is dropped: ReplyTooLargeError (reply-guard.ts).
+   */
+  read(cursor: string, count: number, blockMs: number, maxReplyBytes?: number): Promise<RawStreamEntry[]>;
   /** XINFO STREAM of the peer's CDC stream; null when it has no stream. */
   streamInfo(): Promise<StreamInfo | null>;
   /** Round-trip latency of a PING on the query connection, in seconds. */

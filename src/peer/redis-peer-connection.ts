@@ -17,6 +17,7 @@ import { RedisStoreReader } from '../store/store-reader.js';
 import { StoreKeys } from '../store/keys.js';
 import type { StreamInfo } from '../hot-path/gap.js';
 import { ExponentialBackoff } from './backoff.js';
+import { ReplyGuard, ReplyTooLargeError } from './reply-guard.js';
 import type { PeerConnection, PeerConnectionEvent, RawStreamEntry } from './peer-connection.js';
 
 export interface RedisPeerOptions {
@@ -93,15 +94,27 @@ export class RedisPeerConnection implements PeerConnection {
     this.latencyListeners.push(listener);
   }
 
-  async read(cursor: string, count: number, blockMs: number): Promise<RawStreamEntry[]> {
+  async read(cursor: string, count: number, blockMs: number, maxReplyBytes?: number): Promise<RawStreamEntry[]> {
     const limit = blockMs + this.commandTimeoutMs;
     const start = performance.now();
-    const reply = (await this.bounded(
-      this.stream,
-      this.stream.xreadBuffer('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.streamKey, cursor) as Promise<XReadReply>,
-      limit,
-      'XREAD',
-    )) as XReadReply;
+    const socket = this.stream.stream as typeof this.stream.stream | undefined; // none before the first connect
+    // destroy, not disconnect: disconnect ends the socket gracefully, and the rest of the reply
+    // would still be read and parsed. The client reconnects by itself.
+    const guard = maxReplyBytes === undefined || socket === undefined ? null : new ReplyGuard(socket, maxReplyBytes, () => socket.destroy());
+    let reply: XReadReply;
+    try {
+      reply = (await this.bounded(
+        this.stream,
+        this.stream.xreadBuffer('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.streamKey, cursor) as Promise<XReadReply>,
+        limit,
+        'XREAD',
+      )) as XReadReply;
+    } catch (err) {
+      if (guard?.exceeded) throw new ReplyTooLargeError(this.peerId, maxReplyBytes!, count, guard.firstId());
+      throw err;
+    } finally {
+      guard?.stop();
+    }
     const entries = reply?.[0]?.[1] ?? [];
     // Only a full read is a round trip: a shorter one may have blocked waiting for the peer's writes.
     if (entries.length >= count) this.reportLatency((performance.now() - start) / 1000);

@@ -14,6 +14,8 @@ import { formatHlc } from '../../src/model/hlc.js';
 import type { Change, PutChange } from '../../src/model/change.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { RedisStoreReader } from '../../src/store/store-reader.js';
+import { RedisPeerConnection } from '../../src/peer/redis-peer-connection.js';
+import { ReplyTooLargeError } from '../../src/peer/reply-guard.js';
 import { Mesh, metricValue } from '../support/mesh.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { waitFor } from '../support/wait.js';
@@ -122,6 +124,50 @@ describe('hot path: a restart in the middle of a large backlog', () => {
     n.engine = new ReplicationEngine(n.config, { store: n.store });
     await n.engine.start();
     await allArrived(mesh, keys, 'the rest of the backlog after the restart');
+  });
+});
+
+describe('hot path: replies larger than the read bound', () => {
+  let mesh: Mesh;
+  beforeAll(async () => {
+    mesh = await startMesh();
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+  });
+
+  it('a peer connection drops a reply past maxReplyBytes and names its first entry', async () => {
+    const stream = `${mesh.node(1).prefix}cdc`;
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push(String(await mesh.node(1).store.client.xadd(stream, '*', 'pad', randomBytes(200 * KiB))));
+    const conn = new RedisPeerConnection({ peerId: 'node-1', endpoint: { redis_url: mesh.node(1).server.url }, prefix: mesh.node(1).prefix });
+    try {
+      await waitFor(() => conn.connected, { what: 'peer connection up' });
+      const err = await conn.read('0-0', 10, 100, 1024 * KiB).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ReplyTooLargeError);
+      expect((err as ReplyTooLargeError).firstId).toBe(ids[0]);
+      await waitFor(() => conn.connected, { what: 'peer connection back' });
+      expect((await conn.read('0-0', 4, 100, 1024 * KiB)).map((e) => e.id)).toEqual(ids.slice(0, 4));
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('skips an entry larger than any valid one as too_large and applies the entries around it', async () => {
+    const stream = `${mesh.node(1).prefix}cdc`;
+    const before = await mesh.node(1).store.put('before', randomBytes(RECORD));
+    // Valid fields, padded with unknown ones to 1.5 MiB: more than a reply may carry.
+    const ms = Date.now();
+    const content = randomBytes(1024);
+    const padded: PutChange = { op: 'PUT', key: 'padded', content, hash: sha256Hex(content), contentType: 'binary', version: 1, updatedAt: ms, hlc: formatHlc(ms, 0), origin: 'node-1' };
+    const pad = [0, 1, 2].flatMap((i) => [Buffer.from(`pad${i}`), randomBytes(512 * KiB)]);
+    await mesh.node(1).store.client.xadd(stream, '*', ...encodeCdcEntry(padded, MAX_PAYLOAD), ...pad);
+    const after = await mesh.node(1).store.put('after', randomBytes(RECORD));
+    await mesh.node(0).engine.start();
+    await waitFor(async () => (await mesh.node(0).store.get('after'))?.hlc === after.hlc, { what: 'the entry after the oversized one', timeoutMs: 30_000 });
+    expect((await mesh.node(0).store.get('before'))?.hlc).toBe(before.hlc);
+    expect(await mesh.node(0).store.get('padded')).toBeNull();
+    expect(await metricValue(mesh.node(0).engine, 'replication_cdc_events_rejected_total', { peer_id: 'node-1', reason: 'too_large' })).toBe(1);
   });
 });
 

@@ -121,9 +121,10 @@ describe('prepareBatch with maxBatchBytes', () => {
 describe('ReadSizer', () => {
   const entry = (bytes: number): { id: string; fields: Buffer[] } => ({ id: '1-0', fields: [Buffer.alloc(bytes - 3)] });
 
-  it('starts at one entry, at most doubles per read, and falls at once to what fits', () => {
+  it('falls at once to what fits, at most doubles per read, and reads one entry after shrink', () => {
     const sizer = new ReadSizer(1000);
-    expect(sizer.limit(500)).toBe(1);
+    expect(sizer.limit(500)).toBe(500);
+    sizer.shrink();
     const counts: number[] = [];
     for (let i = 0; i < 12; i++) {
       const n = sizer.limit(500);
