@@ -19,7 +19,7 @@ import { TREE_FORMAT, TREE_FORMAT_V2, bucketOf } from '../merkle/tree-shape.js';
 import { createRedisClient, type RedisEndpoint } from '../redis/connect.js';
 import { scripts } from './commands/index.js';
 import { applyArgs } from './commands/apply-args.js';
-import { applyChunks } from './commands/apply-chunks.js';
+import { MAX_APPLY_BYTES_LIMIT, applyChunks } from './commands/apply-chunks.js';
 import { META_FIELDS } from './keys.js';
 import { RedisStoreReader, changeToRecord } from './store-reader.js';
 import { parseLeaf } from './leaf.js';
@@ -42,8 +42,6 @@ export const APPLY_CHUNK = 500;
 export const MAX_FUTURE_SKEW_LIMIT_MS = 366 * 24 * 3600 * 1000;
 /** Packed bytes per apply script call (see apply-chunks.ts); a bigger change goes alone. */
 export const DEFAULT_MAX_APPLY_BYTES = 32 * 1024 * 1024;
-/** Redis's default `proto-max-bulk-len`: no apply call may carry more in its one packed argument. */
-export const MAX_APPLY_BYTES_LIMIT = 512 * 1024 * 1024;
 
 export interface RedisStoreOptions {
   nodeId: string;

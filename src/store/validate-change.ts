@@ -10,6 +10,7 @@ import { hlcProblem, isHlc } from '../model/hlc.js';
 import { assertValidKey } from '../model/key.js';
 import { isNodeId } from '../model/node-id.js';
 import { isTraceParent } from '../model/trace-parent.js';
+import { MAX_APPLY_BYTES_LIMIT, packedSizeOf } from './commands/apply-chunks.js';
 
 /** Throws a ValidationError naming `field` (e.g. "changes[3]") and the offending part. */
 export function assertValidChange(c: Change, field: string, maxPayloadBytes: number): void {
@@ -33,6 +34,12 @@ export function assertValidChange(c: Change, field: string, maxPayloadBytes: num
   }
   if (c.traceParent !== undefined && !isTraceParent(c.traceParent)) {
     throw new ValidationError('invalid_change', `${field}.traceParent`, 'is not a W3C traceparent value');
+  }
+  // Content and wire frame travel together in one Redis argument, refused above this (a content
+  // near a max_payload_bytes of 512 MiB): refused here, alone, instead of failing its batch forever.
+  const packed = packedSizeOf(c);
+  if (packed > MAX_APPLY_BYTES_LIMIT) {
+    throw new ValidationError('payload_too_large', field, `content and wire data are ${packed} bytes; one apply call carries at most ${MAX_APPLY_BYTES_LIMIT}`);
   }
 }
 

@@ -13,6 +13,7 @@ import type { Change, PutChange } from '../../src/model/change.js';
 import { formatHlc } from '../../src/model/hlc.js';
 import { packChanges } from '../../src/store/commands/apply-args.js';
 import { applyChunks, packedSizeOf } from '../../src/store/commands/apply-chunks.js';
+import { assertValidChange } from '../../src/store/validate-change.js';
 
 const NOW = 1_800_000_000_000;
 
@@ -105,6 +106,14 @@ describe('prepareBatch with maxBatchBytes', () => {
     }));
   });
 
+  it('keeps a read of 1000 records of ~200 bytes one batch at the default bound, read whole', () => {
+    const raw = Array.from({ length: 1000 }, (_, i) => ({ id: `${i + 1}-0`, fields: encodeCdcEntry(incompressible(`k${i}`, 200, i)) }));
+    const sizer = new ReadSizer(32 * 1024 * 1024);
+    sizer.observe(raw);
+    expect(sizer.limit(1000)).toBe(1000);
+    expect(prepareBatch(raw, { ...opts, maxBatchBytes: 32 * 1024 * 1024 }).consumed).toBe(1000);
+  });
+
   it('bounds the decompressed bytes of frames that inflate', () => {
     const big = put('zeros', 1 << 20);
     const raw = Array.from({ length: 40 }, (_, i) => ({ id: `${i + 1}-0`, fields: encodeCdcEntry({ ...big, key: `z${i}` }) }));
@@ -170,5 +179,15 @@ describe('zstdCompressBound', () => {
     const fields = encodeCdcEntry({ ...c, wireData: Buffer.concat([frame, skippable]) });
     expect(() => decodeCdcEntry('1-0', fields, { peerNodeId: 'peer', maxPayloadBytes: 1024 })).toThrow(/too_large|more than any frame/);
     expect(decodeCdcEntry('1-0', fields, { peerNodeId: 'peer', maxPayloadBytes: 8192 })).toMatchObject({ key: 'padded' });
+  });
+});
+
+describe('assertValidChange: one change must fit one apply call', () => {
+  it('refuses a change whose content and wire data exceed what one Redis argument carries', () => {
+    // allocUnsafe of this size is not touched, so it costs address space, not memory.
+    const content = Buffer.allocUnsafe(300 * 1024 * 1024);
+    const change: PutChange = { ...put('huge', 0), content, wireData: Buffer.allocUnsafe(300 * 1024 * 1024) };
+    expect(() => assertValidChange(change, 'entry', 512 * 1024 * 1024)).toThrow(/one apply call carries at most/);
+    expect(() => assertValidChange({ ...change, wireData: content }, 'entry', 512 * 1024 * 1024)).not.toThrow();
   });
 });

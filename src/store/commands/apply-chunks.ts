@@ -7,6 +7,9 @@
  */
 import type { Change } from '../../model/change.js';
 
+/** Redis's default `proto-max-bulk-len`: no apply call may carry more in its one packed argument. */
+export const MAX_APPLY_BYTES_LIMIT = 512 * 1024 * 1024;
+
 /**
  * Packed bytes of one change, an upper bound of what packChanges writes for it: content, wire
  * frame, key, and a fixed allowance for the leaf, the meta JSON and the length prefixes.
