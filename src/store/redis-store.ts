@@ -55,6 +55,8 @@ export interface RedisStoreOptions {
   maxPayloadBytes?: number;
   /** Packed bytes per apply script call. Default 32 MiB. */
   maxApplyBytes?: number;
+  /** Content bytes a scan page holds at most (a larger record alone). Default 32 MiB. */
+  maxScanBytes?: number;
   cdcMaxlen?: number;
   /** Re-emit applied replicated changes to this node's stream (DESIGN §4). Default true. */
   emitReplicated?: boolean;
@@ -77,6 +79,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
   // Limits from the `store` configuration section; `updateLimits` changes them on a reload.
   maxPayloadBytes: number;
   maxApplyBytes: number;
+  private readonly maxScanBytes: number;
   cdcMaxlen: number;
   emitReplicated: boolean;
   tombstoneTtlMs: number;
@@ -97,6 +100,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     this.ownsClient = ownsClient;
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.maxApplyBytes = checkedApplyBytes(options.maxApplyBytes ?? DEFAULT_MAX_APPLY_BYTES);
+    this.maxScanBytes = checkedApplyBytes(options.maxScanBytes ?? DEFAULT_MAX_APPLY_BYTES);
     this.cdcMaxlen = options.cdcMaxlen ?? DEFAULT_CDC_MAXLEN;
     this.emitReplicated = options.emitReplicated ?? true;
     this.tombstoneTtlMs = options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS;
@@ -308,12 +312,19 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     // Keys are UTF-8, which never contains the byte 0xff: "[prefix" … "(prefix\xff" is exactly the prefix range.
     const min = after === null ? Buffer.from(`[${prefix}`) : Buffer.from(`(${after}`);
     const max = Buffer.concat([Buffer.from(`(${prefix}`), Buffer.from([0xff])]);
-    const keys = (await this.call(() => this.redis.zrangebylexBuffer(this.keys.liveKeys, min, max, 'LIMIT', 0, options.limit))).map((k) => k.toString('utf8'));
+    let keys = (await this.call(() => this.redis.zrangebylexBuffer(this.keys.liveKeys, min, max, 'LIMIT', 0, options.limit))).map((k) => k.toString('utf8'));
+    let more = keys.length === options.limit;
+    // A page of 1000 records of 16 MiB would be 16 GB: sized first, cut at maxScanBytes.
+    const fit = fittingCount(await this.recordSizes(keys), this.maxScanBytes);
+    if (fit < keys.length) {
+      keys = keys.slice(0, fit);
+      more = true;
+    }
     const changes = await this.fetchRecords(keys);
     const items: StoredRecord[] = [];
     for (const c of changes) if (c && c.op === 'PUT') items.push(changeToRecord(c));
     const last = keys[keys.length - 1];
-    return { items, cursor: keys.length === options.limit && last !== undefined ? encodeScanCursor(last) : null };
+    return { items, cursor: more && last !== undefined ? encodeScanCursor(last) : null };
   }
 
   // ── replication API ────────────────────────────────────────────────────────
@@ -421,6 +432,16 @@ function checkedSkew(ms: number): number {
     throw new ValidationError('invalid_option', 'maxFutureSkewMs', `must be a whole number of ms from 0 to ${MAX_FUTURE_SKEW_LIMIT_MS}`);
   }
   return ms;
+}
+
+/** How many of `sizes`, from the first, fit in `maxBytes` (at least one). */
+function fittingCount(sizes: readonly number[], maxBytes: number): number {
+  let bytes = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    bytes += sizes[i]!;
+    if (i > 0 && bytes > maxBytes) return i;
+  }
+  return sizes.length;
 }
 
 function checkedApplyBytes(bytes: number): number {

@@ -189,6 +189,26 @@ describe('cold path: repairing many large records', () => {
   });
   afterEach(() => undefined);
 
+  it('a scan page holds at most maxScanBytes of content, and paging still lists every record', async () => {
+    const store = await RedisStore.connect({ url: servers[0]!.url, prefix: 'scan:', nodeId: 'node-0', maxPayloadBytes: MAX_PAYLOAD, maxScanBytes: BOUND });
+    try {
+      for (let i = 0; i < 10; i++) await store.put(`s/${i}`, randomBytes(RECORD));
+      const first = await store.scan({ limit: 100 });
+      expect(first.items).toHaveLength(2);
+      const seen = first.items.map((r) => r.key);
+      let cursor = first.cursor;
+      while (cursor !== null) {
+        const page = await store.scan({ cursor, limit: 100 });
+        expect(page.items.reduce((sum, r) => sum + r.content.length, 0)).toBeLessThanOrEqual(BOUND);
+        seen.push(...page.items.map((r) => r.key));
+        cursor = page.cursor;
+      }
+      expect(seen.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `s/${i}`).sort());
+    } finally {
+      await store.close();
+    }
+  });
+
   it('fetches and applies in rounds of at most max_fetch_bytes, and converges', async () => {
     const [local, remote] = stores as [RedisStore, RedisStore];
     for (let i = 0; i < RECORDS; i++) await remote.put(`big/${i}`, randomBytes(RECORD));
