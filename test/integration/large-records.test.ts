@@ -5,7 +5,7 @@
 // again on every retry: the records never arrive and the cursor never moves.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCdcEntry } from '../../src/cdc/codec.js';
 import { sha256Hex } from '../../src/cdc/content-hash.js';
 import { repairWithPeer } from '../../src/cold-path/repair.js';
@@ -187,7 +187,6 @@ describe('cold path: repairing many large records', () => {
     await Promise.allSettled(stores.map((s) => s.close()));
     await Promise.allSettled(servers.map((s) => s.stop()));
   });
-  afterEach(() => undefined);
 
   it('a scan page holds at most maxScanBytes of content, and paging still lists every record', async () => {
     const store = await RedisStore.connect({ url: servers[0]!.url, prefix: 'scan:', nodeId: 'node-0', maxPayloadBytes: MAX_PAYLOAD, maxScanBytes: BOUND });
