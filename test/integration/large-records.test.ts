@@ -4,6 +4,9 @@
 // count alone sends Redis one argument of ~10 MB, which it refuses by dropping the connection,
 // again on every retry: the records never arrive and the cursor never moves.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCdcEntry } from '../../src/cdc/codec.js';
@@ -16,6 +19,7 @@ import { RedisStore } from '../../src/store/redis-store.js';
 import { RedisStoreReader } from '../../src/store/store-reader.js';
 import { RedisPeerConnection } from '../../src/peer/redis-peer-connection.js';
 import { ReplyTooLargeError } from '../../src/peer/reply-guard.js';
+import { DaemonProcess } from '../support/daemon-process.js';
 import { Mesh, metricValue } from '../support/mesh.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { waitFor } from '../support/wait.js';
@@ -124,6 +128,49 @@ describe('hot path: a restart in the middle of a large backlog', () => {
     n.engine = new ReplicationEngine(n.config, { store: n.store });
     await n.engine.start();
     await allArrived(mesh, keys, 'the rest of the backlog after the restart');
+  });
+});
+
+describe('daemon: kill -9 in the middle of a large backlog', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 're-large-'));
+  let servers: RedisServer[] = [];
+  let daemon: DaemonProcess | null = null;
+  beforeAll(async () => {
+    servers = await Promise.all([startRedis(REDIS), startRedis(REDIS)]);
+  });
+  afterAll(async () => {
+    await daemon?.kill();
+    await Promise.allSettled(servers.map((s) => s.stop()));
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('restarts from the cursor it reached and finishes, instead of crash-looping', async () => {
+    const peer = await RedisStore.connect({ url: servers[1]!.url, prefix: 'n1:', nodeId: 'node-1', maxPayloadBytes: MAX_PAYLOAD });
+    const local = new Redis(servers[0]!.url);
+    try {
+      for (let i = 0; i < RECORDS; i++) await peer.put(`big/${i}`, randomBytes(RECORD));
+      const configPath = path.join(tmp, 'node-0.yaml');
+      writeFileSync(configPath, JSON.stringify({
+        replication: {
+          local_node_id: 'node-0',
+          local: { redis_url: servers[0]!.url, redis_prefix: 'n0:' },
+          http: { listen: '127.0.0.1:0' },
+          store: { ...STORE, max_apply_bytes: BOUND },
+          settings: { ...SETTINGS, cold_path: { enabled: false } },
+          peers: [{ node_id: 'node-1', redis_url: servers[1]!.url, redis_prefix: 'n1:' }],
+          cursor: { sqlite_path: path.join(tmp, 'cursors.db') },
+        },
+      }));
+      const count = (): Promise<number> => local.zcard('n0:m:keys');
+      daemon = await DaemonProcess.run(configPath);
+      await waitFor(async () => (await count()) >= 10, { what: 'the first records applied by the daemon', timeoutMs: 30_000 });
+      await daemon.kill();
+      daemon = await DaemonProcess.run(configPath);
+      await waitFor(async () => (await count()) === RECORDS, { what: 'every record after the restart', timeoutMs: 30_000 });
+    } finally {
+      local.disconnect();
+      await peer.close();
+    }
   });
 });
 
