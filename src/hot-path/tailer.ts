@@ -318,7 +318,7 @@ export class StreamTailer {
     if (this.applyFailed) return;
     if (read.oversized) {
       const { id, message } = read.oversized;
-      this.dispatch(read.from, raw, { consumed: 1, winners: [], rejected: [{ id, reason: 'too_large', message }], ownOrigin: 0, seen: 0, collapsed: 0, skewed: [] });
+      this.dispatch(read.from, raw, { consumed: 1, winners: [], rejected: [{ id, reason: 'too_large', message }], ownOrigin: 0, seen: 0, collapsed: 0, skewed: [], future: [], traceParentsDropped: 0 });
       this.position = id;
       return;
     }

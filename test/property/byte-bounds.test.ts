@@ -89,7 +89,7 @@ describe('byteRounds', () => {
 });
 
 describe('prepareBatch with maxBatchBytes', () => {
-  const opts = { peerId: 'peer', localNodeId: 'me', maxPayloadBytes: 1 << 20, maxClockSkewMs: 60_000, nowMs: NOW };
+  const opts = { peerId: 'peer', localNodeId: 'me', maxPayloadBytes: 1 << 20, maxClockSkewMs: 60_000, maxFutureSkewMs: 60_000, nowMs: NOW };
 
   it('takes entries while their content fits the bound; a record larger than it goes alone', () => {
     fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 4000 }), { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 10_000 }), (ss, maxBatchBytes) => {
