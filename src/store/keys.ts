@@ -49,6 +49,8 @@ export const BUCKET_DIGEST_FIELD = '';
 /** Fields of the `m:meta` hash. */
 export const META_FIELDS = {
   clock: 'hlc', format: 'format', root: 'root', incarnation: 'incarnation',
+  /** Advanced by every data check (RedisStore.checkData): lower than last seen = data went back in time. */
+  epoch: 'epoch',
   /** Next branch to convert while a v2 store is migrated (commands/migrate-v2.lua). */
   migration: 'migrating_v3',
 } as const;

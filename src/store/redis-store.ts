@@ -12,7 +12,7 @@ import { assertValidKey } from '../model/key.js';
 import { assertNodeId } from '../model/node-id.js';
 import { isTraceParent } from '../model/trace-parent.js';
 import { DEFAULT_MAX_FUTURE_SKEW_MS, isTooFarAhead } from '../model/future-stamp.js';
-import { HLC_MAX_PHYSICAL_MS } from '../model/hlc.js';
+import { HLC_MAX_PHYSICAL_MS, isHlc } from '../model/hlc.js';
 import { compressForWire } from '../cdc/compression.js';
 import { sha256Hex } from '../cdc/content-hash.js';
 import { TREE_FORMAT, TREE_FORMAT_V2, bucketOf } from '../merkle/tree-shape.js';
@@ -28,7 +28,7 @@ import { MemoryGuard } from './memory-guard.js';
 import { decodeScanCursor, encodeScanCursor } from './scan-cursor.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import type {
-  ApplicationStore, ApplyOutcome, DeleteResult, PutOptions, ScanPage, StoredRecord, SyncEngine, WriteResult,
+  ApplicationStore, ApplyOutcome, DeleteResult, PutOptions, ScanPage, StoreDataState, StoredRecord, SyncEngine, WriteResult,
 } from './sync-engine.js';
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
@@ -206,14 +206,37 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     }
   }
 
-  async incarnation(): Promise<{ id: string; fresh: boolean }> {
+  /**
+   * One atomic round trip (MULTI): re-asserts the format marker (HSETNX: never over a different
+   * format, which the cold path still refuses), makes the incarnation id if the data has none,
+   * advances the epoch, and reads the clock and the server's run id. The marker is restored here
+   * as well as on reconnect because a FLUSHALL does not drop the connection.
+   */
+  async checkData(): Promise<StoreDataState> {
     const candidate = randomUUID();
-    const [created, id] = await this.call(async () => {
-      const reply = await this.redis.multi().hsetnx(this.keys.meta, META_FIELDS.incarnation, candidate)
-        .hget(this.keys.meta, META_FIELDS.incarnation).exec();
-      return [reply?.[0]?.[1], reply?.[1]?.[1]] as const;
-    });
-    return { id: String(id ?? candidate), fresh: created === 1 };
+    const { meta } = this.keys;
+    const tx = this.redis.multi()
+      .hsetnx(meta, META_FIELDS.format, TREE_FORMAT)
+      .hsetnx(meta, META_FIELDS.incarnation, candidate)
+      .hget(meta, META_FIELDS.incarnation)
+      .hincrby(meta, META_FIELDS.epoch, 1)
+      .hget(meta, META_FIELDS.clock)
+      .info('server');
+    const [, created, id, epoch, clock, info] = await this.exec(tx);
+    const runId = /^run_id:([0-9a-f]+)\r?$/m.exec(String(info))?.[1] ?? null;
+    return {
+      incarnation: String(id ?? candidate),
+      fresh: created === 1,
+      epoch: Number(epoch),
+      serverRunId: runId,
+      clock: typeof clock === 'string' ? clock : null,
+    };
+  }
+
+  /** Raises the store's clock to at least `hlc` (see commands/raise-clock.lua); true when it was lower. */
+  async raiseClock(hlc: string): Promise<boolean> {
+    if (!isHlc(hlc)) throw new ValidationError('invalid_hlc', 'hlc', `"${hlc}" is not an HLC timestamp`);
+    return Number(await this.call(() => scripts.raiseClock.run(this.redis, [this.keys.prefix, hlc]))) === 1;
   }
 
   /**

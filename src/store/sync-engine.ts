@@ -62,11 +62,32 @@ export interface SyncEngine extends StoreReader {
   /** Drops tombstones older than the store's tombstone TTL; how many. Optional: a store may keep them. */
   collectTombstones?(): Promise<number>;
   /**
-   * An id of the store's current data, made when the store is first asked (`fresh` true then).
-   * A Redis that lost its data loses the id with it, so a new id tells the engine its cursors
-   * describe data that is gone and it must pull everything again. Optional.
+   * Where the store's data stands, for telling that it was lost or went back in time; re-asserts
+   * the tree format marker a flushed Redis lost (without it every cold path refuses the store).
+   * Each call advances the epoch. Optional.
    */
-  incarnation?(): Promise<{ id: string; fresh: boolean }>;
+  checkData?(): Promise<StoreDataState>;
+  /** Raises the store's clock to at least `hlc`; true when it was lower. Optional (with checkData). */
+  raiseClock?(hlc: string): Promise<boolean>;
+}
+
+/** See SyncEngine.checkData. */
+export interface StoreDataState {
+  /**
+   * An id of the store's current data, made when the store is first asked (`fresh` true then).
+   * A Redis that lost its data loses the id with it: a new id means everything it held is gone.
+   */
+  incarnation: string;
+  fresh: boolean;
+  /**
+   * A counter in the data, advanced by every check: a value not above the last one seen means the
+   * data went back in time (a Redis restarted from an older RDB/AOF snapshot, a stale replica).
+   */
+  epoch: number;
+  /** The Redis server's `run_id`: a new one means it restarted (and may have lost its last writes). */
+  serverRunId: string | null;
+  /** The store's clock (last stamp issued or seen), null when it has none. */
+  clock: string | null;
 }
 
 export interface PutOptions {

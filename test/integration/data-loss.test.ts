@@ -1,8 +1,10 @@
-// A node whose Redis comes back empty is refilled from its peers by its own cold path, at once:
-// periodic repair is off here, so only the detected data loss (and the peers' gap) can trigger it.
+// A node whose Redis loses data (comes back empty, is flushed, is restored from an older snapshot) is
+// refilled from its peers by its own cold path, at once: periodic repair is off here, so only the
+// detected data loss (and the peers' gap) can trigger it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mesh, metricValue } from '../support/mesh.js';
 import { waitFor } from '../support/wait.js';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 
 describe('a peer restarted with an empty Redis', () => {
   let mesh: Mesh;
@@ -40,5 +42,143 @@ describe('a peer restarted with an empty Redis', () => {
     const w = await mesh.node(2).store.put('after-loss', Buffer.from('new'));
     const rec = await waitFor(() => mesh.node(0).store.get('after-loss'), { what: 'after-loss on node-0' });
     expect(rec.hlc).toBe(w.hlc);
+  });
+});
+
+/** Every node's Merkle root is the same. */
+async function inSync(mesh: Mesh): Promise<boolean> {
+  return new Set(await Promise.all(mesh.nodes.map((n) => n.store.merkleRoot()))).size === 1;
+}
+
+describe('a node whose Redis is flushed while the engine runs', () => {
+  let mesh: Mesh;
+  beforeAll(async () => {
+    mesh = await Mesh.start({ nodes: 3, settings: { cold_path: { enabled: false, max_items_per_cycle: 40 } } });
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+  });
+
+  it('is refilled from its peers without a restart', async () => {
+    for (let k = 0; k < 150; k++) await mesh.node(k % 3).store.put(`flushed/${k}`, Buffer.from(`v${k}`));
+    await mesh.node(0).store.delete('flushed/3');
+    await waitFor(() => inSync(mesh), { what: 'the mesh in sync before the flush' });
+    const root = await mesh.node(0).store.merkleRoot();
+
+    await mesh.node(2).store.client.flushall();
+    await waitFor(async () => (await metricValue(mesh.node(2).engine, 'replication_local_data_loss_total')) === 1, {
+      what: 'node-2 noticing the flush',
+    });
+    await waitFor(async () => (await mesh.node(2).store.merkleRoot()) === root, { what: 'node-2 refilled to the mesh root', timeoutMs: 20_000 });
+    expect(await mesh.node(2).store.keyCount()).toBe(149);
+    expect(await mesh.node(2).store.get('flushed/3')).toBeNull();
+    expect((await mesh.node(2).store.get('flushed/2'))?.content.toString()).toBe('v2');
+    expect(mesh.node(2).engine.state).toBe('running');
+
+    const w = await mesh.node(2).store.put('after-flush', Buffer.from('new'));
+    for (const i of [0, 1]) {
+      const rec = await waitFor(() => mesh.node(i).store.get('after-flush'), { what: `after-flush on node-${i}` });
+      expect(rec.hlc).toBe(w.hlc);
+    }
+    const back = await mesh.node(0).store.put('towards-flushed', Buffer.from('x'));
+    const rec = await waitFor(() => mesh.node(2).store.get('towards-flushed'), { what: 'towards-flushed on node-2' });
+    expect(rec.hlc).toBe(back.hlc);
+  });
+});
+
+for (const persistence of [false, true]) {
+  describe(`a node whose Redis is restarted from an older ${persistence ? 'AOF' : 'RDB'} snapshot`, () => {
+    let mesh: Mesh;
+    beforeAll(async () => {
+      mesh = await Mesh.start({ nodes: 3, redis: { persistence }, settings: { cold_path: { enabled: false, max_items_per_cycle: 40 } } });
+    });
+    afterAll(async () => {
+      await mesh?.stop();
+    });
+
+    it('notices its data went back in time and gets back every write a peer holds', async () => {
+      for (let k = 0; k < 60; k++) await mesh.node(k % 3).store.put(`old/${k}`, Buffer.from(`v${k}`));
+      await waitFor(() => inSync(mesh), { what: 'the mesh in sync before the snapshot' });
+      const node2 = mesh.node(2);
+      const snapshot = await node2.server.snapshot();
+      const epochAtSnapshot = Number(await node2.store.client.hget(node2.store.keys.meta, 'epoch'));
+
+      // After the snapshot: node-2's own acknowledged writes (which reach its peers), writes it
+      // receives, an overwrite and a delete; all lost by the restore, all held by a peer.
+      const own: Record<string, string> = {};
+      for (let k = 0; k < 30; k++) own[`mine/${k}`] = (await node2.store.put(`mine/${k}`, Buffer.from(`m${k}`))).hlc;
+      for (let k = 0; k < 60; k++) await mesh.node(k % 2).store.put(`new/${k}`, Buffer.from(`n${k}`));
+      await mesh.node(0).store.put('old/1', Buffer.from('overwritten'));
+      await mesh.node(1).store.delete('old/2');
+      await waitFor(() => inSync(mesh), { what: 'the mesh in sync before the restore' });
+      const root = await mesh.node(0).store.merkleRoot();
+      // The engine has checked the store since the snapshot, so the restored epoch is behind.
+      await waitFor(async () => Number(await node2.store.client.hget(node2.store.keys.meta, 'epoch')) > epochAtSnapshot + 1, {
+        what: 'a data check on node-2 after the snapshot',
+      });
+
+      await node2.server.restart({ fromSnapshot: snapshot });
+      await waitFor(async () => (await metricValue(node2.engine, 'replication_local_data_loss_total')) === 1, {
+        what: 'node-2 noticing its data went back',
+      });
+      await waitFor(async () => (await node2.store.merkleRoot()) === root, { what: 'node-2 repaired to the mesh root', timeoutMs: 20_000 });
+      for (const [key, hlc] of Object.entries(own)) expect((await node2.store.get(key))?.hlc).toBe(hlc);
+      expect((await node2.store.get('old/1'))?.content.toString()).toBe('overwritten');
+      expect(await node2.store.get('old/2')).toBeNull();
+      expect(await node2.store.keyCount()).toBe(60 - 1 + 30 + 60);
+
+      // New writes flow both ways again: the peers' cursors on node-2's stream were ahead of it.
+      const w = await node2.store.put('after-restore', Buffer.from('new'));
+      for (const i of [0, 1]) {
+        const rec = await waitFor(() => mesh.node(i).store.get('after-restore'), { what: `after-restore on node-${i}` });
+        expect(rec.hlc).toBe(w.hlc);
+      }
+      const back = await mesh.node(1).store.put('towards-restored', Buffer.from('x'));
+      const rec = await waitFor(() => node2.store.get('towards-restored'), { what: 'towards-restored on node-2' });
+      expect(rec.hlc).toBe(back.hlc);
+    });
+  });
+}
+
+describe('a node whose wall clock is behind the stamps it had issued when its Redis is flushed', () => {
+  let mesh: Mesh;
+  let proxy: FaultProxy;
+  let offsetMs = 0;
+  beforeAll(async () => {
+    proxy = await startFaultProxy({ host: '127.0.0.1', port: 1 });
+    mesh = await Mesh.start({
+      nodes: 2,
+      storeOptions: { now: () => Date.now() + offsetMs },
+      // node-1 reaches node-0 through the proxy, so the test can hold its repair back.
+      peerUrl: (from, _to, server) => {
+        if (from !== 1) return server.url;
+        proxy.setTarget('127.0.0.1', server.port);
+        return proxy.url();
+      },
+    });
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+    await proxy?.close();
+  });
+
+  it('stamps a write made after the loss above what it had issued before, so the write is not lost', async () => {
+    const before = await mesh.node(1).store.put('k', Buffer.from('first'));
+    await waitFor(async () => (await mesh.node(0).store.get('k'))?.hlc === before.hlc, { what: 'k on node-0' });
+    // node-1 cannot reach node-0 (no repair yet) and its clock is now a minute behind.
+    proxy.setMode('refuse');
+    proxy.cutConnections();
+    offsetMs = -60_000;
+    await mesh.node(1).store.client.flushall();
+    await waitFor(async () => (await metricValue(mesh.node(1).engine, 'replication_local_data_loss_total')) === 1, {
+      what: 'node-1 noticing the flush',
+    });
+
+    const after = await mesh.node(1).store.put('k', Buffer.from('second'));
+    expect(after.hlc > before.hlc).toBe(true);
+    proxy.setMode('pass');
+    await waitFor(async () => (await mesh.node(0).store.get('k'))?.hlc === after.hlc, { what: 'the later write on node-0' });
+    await waitFor(() => inSync(mesh), { what: 'the pair in sync' });
+    expect((await mesh.node(1).store.get('k'))?.content.toString()).toBe('second');
   });
 });

@@ -2,9 +2,10 @@
 // never the system Redis on 6379. Every process is tracked so none outlives the test run (see global-setup.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, appendFileSync, constants as fsConstants, readdirSync, readFileSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { freeLoopbackPort } from '../../src/demo/redis-launcher.js';
 import { getTlsCerts } from './tls-certs.js';
 
@@ -52,8 +53,14 @@ export interface RedisServer {
   /**
    * SIGTERM (if running) and start again on the same port. `keepData: false` wipes the data dir first
    * (simulated data loss). Default true, which only keeps data for a server started with `persistence: true`.
+   * `fromSnapshot` replaces the data dir by a copy made with `snapshot()` (an older RDB/AOF restored).
    */
-  restart(opts?: { keepData?: boolean }): Promise<void>;
+  restart(opts?: { keepData?: boolean; fromSnapshot?: string }): Promise<void>;
+  /**
+   * SAVE, then copy the data dir (RDB, and the AOF when `persistence`) aside; returns its path.
+   * `restart({ fromSnapshot })` starts the server from that copy: its data goes back in time.
+   */
+  snapshot(): Promise<string>;
 }
 
 /** Env var naming the per-run dir where each process's pid is recorded (created by global-setup). */
@@ -95,6 +102,7 @@ class ManagedRedis implements RedisServer {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private boundPort = 0;
+  private snapshots = 0;
   private stopping: Promise<void> | undefined;
 
   constructor(
@@ -159,13 +167,29 @@ class ManagedRedis implements RedisServer {
     await this.terminate('SIGKILL');
   }
 
-  async restart(opts: { keepData?: boolean } = {}): Promise<void> {
+  async restart(opts: { keepData?: boolean; fromSnapshot?: string } = {}): Promise<void> {
     if (this.stopping) throw new Error('restart() after stop(): the server is gone');
     await this.terminate('SIGTERM');
-    if (opts.keepData === false) {
+    if (opts.keepData === false || opts.fromSnapshot !== undefined) {
       await rm(this.dataDir, { recursive: true, force: true });
     }
+    if (opts.fromSnapshot !== undefined) await cp(opts.fromSnapshot, this.dataDir, { recursive: true });
     await this.launch();
+  }
+
+  async snapshot(): Promise<string> {
+    if (!this.child) throw new Error('snapshot() of a stopped server');
+    const tls = this.tls;
+    const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, ...(tls ? { tls: { ca: tls.ca } } : {}) });
+    try {
+      await client.connect();
+      await client.save();
+    } finally {
+      client.disconnect();
+    }
+    const target = path.join(this.dir, `snapshot-${++this.snapshots}`);
+    await cp(this.dataDir, target, { recursive: true });
+    return target;
   }
 
   /** Synchronous last-resort kill for process exit handlers. */

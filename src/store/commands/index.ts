@@ -54,4 +54,5 @@ export const scripts = {
   gc: load('gc'),
   migrateV2: load('migrate-v2'),
   bucketDigests: load('bucket-digests'),
+  raiseClock: load('raise-clock'),
 };
