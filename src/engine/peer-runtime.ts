@@ -56,6 +56,8 @@ export class PeerRuntime {
   private hotPathRunning = false;
   /** Set once stopped: late connection or circuit events must not re-create this peer's metric series. */
   private stopped = false;
+  /** Why this peer is not replicated from although configured (its store is this node's own), or null. */
+  private refusal: string | null = null;
 
   constructor(peer: PeerConfig, engineConfig: ReplicationConfig, d: PeerRuntimeDeps) {
     this.peerId = peer.node_id;
@@ -88,6 +90,7 @@ export class PeerRuntime {
           logger.info({ peer_id: peerId }, 'peer reconnected');
         } else logger.info({ peer_id: peerId }, 'peer connected');
         everConnected = true;
+        void this.checkIdentity(d);
       } else if (event.type === 'disconnected') {
         metrics.peerConnected.labels(peerId).set(0);
         logger.warn({ peer_id: peerId }, 'peer disconnected; reconnecting');
@@ -138,6 +141,33 @@ export class PeerRuntime {
   /** Applies settings that need no reconnection (hot path, SLO, health, store limits). */
   readonly applyLiveSettings: (config: ReplicationConfig) => void;
 
+  /** Null, or why the peer is configured but not replicated from. */
+  get refusedBecause(): string | null {
+    return this.refusal;
+  }
+
+  /**
+   * The configuration rules refuse a peer with the local store's URL and prefix, but a host alias
+   * (127.1, a DNS name, a tunnel) reaches the same store under another URL. The store says whose it
+   * is: a peer store owned by this node is this node's own stream, never replicated from.
+   */
+  private async checkIdentity(d: PeerRuntimeDeps): Promise<void> {
+    let owner: string | null;
+    try {
+      owner = (await this.connection.reader.ownerNodeId?.()) ?? null;
+    } catch {
+      return; // asked again on the next connection
+    }
+    if (this.stopped || owner === null) return;
+    if (owner === d.localNodeId) {
+      this.refusal = `self_loop: peer ${this.peerId}'s store (${this.config.redis_prefix} at its redis_url) is this node's own store`;
+      d.logger.error({ peer_id: this.peerId, redis_prefix: this.config.redis_prefix }, 'peer is this node itself (its store belongs to local_node_id): not replicating from it; fix its redis_url');
+      await this.setHotPath(false);
+    } else if (owner !== this.peerId) {
+      d.logger.warn({ peer_id: this.peerId, store_owner: owner }, 'the peer store was last opened by another node id than the one configured for it');
+    }
+  }
+
   start(hotPathEnabled: boolean): void {
     this.pinger.start();
     this.setHotPath(hotPathEnabled);
@@ -145,6 +175,7 @@ export class PeerRuntime {
 
   /** Turns the tailer on or off (settings.hot_path.enabled, live). */
   setHotPath(enabled: boolean): Promise<void> {
+    if (this.refusal !== null) enabled = false;
     if (enabled && !this.hotPathRunning) {
       this.hotPathRunning = true;
       this.tailer.start();

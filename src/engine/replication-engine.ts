@@ -205,7 +205,7 @@ export class ReplicationEngine {
         catching_up: p.hotPathEnabled && t.catchingUp,
         paused: t.paused,
         batch_size: t.batchSize,
-        last_error: t.lastError,
+        last_error: p.refusedBecause ?? t.lastError,
         last_repair: this.coldPath.lastRepair(p.peerId),
         counters: {
           events_read: t.counters.eventsRead,
@@ -317,7 +317,7 @@ export class ReplicationEngine {
       priority: p.config.priority,
       reader: p.connection.reader,
       isCatchingUp: () => p.hotPathEnabled && p.tailer.status().catchingUp,
-      canRequest: () => p.breaker.canRequest(),
+      canRequest: () => p.refusedBecause === null && p.breaker.canRequest(),
       onSuccess: () => p.breaker.onSuccess(),
       onFailure: () => p.breaker.onFailure(),
     })));

@@ -51,6 +51,8 @@ export const META_FIELDS = {
   clock: 'hlc', format: 'format', root: 'root', incarnation: 'incarnation',
   /** Advanced by every data check (RedisStore.checkData): lower than last seen = data went back in time. */
   epoch: 'epoch',
+  /** The node id of the engine that owns the store: how a peer tells that a configured peer is itself. */
+  owner: 'node_id',
   /** Next branch to convert while a v2 store is migrated (commands/migrate-v2.lua). */
   migration: 'migrating_v3',
 } as const;

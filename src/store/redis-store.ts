@@ -169,6 +169,8 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
         `the store under prefix "${this.keys.prefix}" has tree format "${format}", this engine writes "${TREE_FORMAT}"`,
       );
     }
+    // Only a store in this engine's format is claimed (a refused one is left unchanged).
+    await this.call(() => this.redis.hset(this.keys.meta, META_FIELDS.owner, this.nodeId));
   }
 
   /**
@@ -209,7 +211,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
   /**
    * One atomic round trip (MULTI): re-asserts the format marker (HSETNX: never over a different
    * format, which the cold path still refuses), makes the incarnation id if the data has none,
-   * advances the epoch, and reads the clock and the server's run id. The marker is restored here
+   * advances the epoch, reads the clock and the server's run id, and writes the owner node id. The marker is restored here
    * as well as on reconnect because a FLUSHALL does not drop the connection.
    */
   async checkData(): Promise<StoreDataState> {
@@ -221,7 +223,8 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
       .hget(meta, META_FIELDS.incarnation)
       .hincrby(meta, META_FIELDS.epoch, 1)
       .hget(meta, META_FIELDS.clock)
-      .info('server');
+      .info('server')
+      .hset(meta, META_FIELDS.owner, this.nodeId);
     const [, created, id, epoch, clock, info] = await this.exec(tx);
     const runId = /^run_id:([0-9a-f]+)\r?$/m.exec(String(info))?.[1] ?? null;
     return {

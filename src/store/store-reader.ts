@@ -32,6 +32,10 @@ export class RedisStoreReader implements StoreReader {
     return this.call(() => this.redis.hget(this.keys.meta, META_FIELDS.format));
   }
 
+  async ownerNodeId(): Promise<string | null> {
+    return this.call(() => this.redis.hget(this.keys.meta, META_FIELDS.owner));
+  }
+
   async merkleRoot(): Promise<string> {
     return (await this.call(() => this.redis.hget(this.keys.meta, META_FIELDS.root))) ?? ZERO_DIGEST;
   }

@@ -38,6 +38,8 @@ export interface StoreReader {
    * trip: the cold path sizes its fetches with it. Optional: without it a fetch is bounded by count.
    */
   recordSizes?(keys: readonly string[]): Promise<number[]>;
+  /** The node id the store's own engine wrote into it, null when none did. Optional. */
+  ownerNodeId?(): Promise<string | null>;
 }
 
 /** What the replication engine needs from the node's own store. */
