@@ -81,8 +81,15 @@ export class PeerRuntime {
 
     metrics.peerConnected.labels(peerId).set(0);
     let everConnected = false;
+    let lastCause: string | null = null;
     this.connection.onStateChange((event) => {
       if (this.stopped) return;
+      if (event.type === 'error') {
+        // Each reconnect attempt fails again with the same cause: logged when the cause changes.
+        if (event.error.message !== lastCause) logger.warn({ peer_id: peerId, err: event.error.message }, 'peer connection failed; retrying');
+        lastCause = event.error.message;
+        return;
+      }
       if (event.type === 'connected') {
         metrics.peerConnected.labels(peerId).set(1);
         if (everConnected) {
@@ -90,6 +97,7 @@ export class PeerRuntime {
           logger.info({ peer_id: peerId }, 'peer reconnected');
         } else logger.info({ peer_id: peerId }, 'peer connected');
         everConnected = true;
+        lastCause = null;
         void this.checkIdentity(d);
       } else if (event.type === 'disconnected') {
         metrics.peerConnected.labels(peerId).set(0);

@@ -36,6 +36,24 @@ export class PeerTimeoutError extends ReplicationError {
   }
 }
 
+/**
+ * A call on a connection that is not up. ioredis rejects it with "Stream isn't writeable and
+ * enableOfflineQueue options is false", which says nothing of why: the cause (refused, wrong
+ * password, TLS) came earlier, in the client's last 'error' event, and is named here instead.
+ */
+export class PeerUnavailableError extends ReplicationError {
+  constructor(peerId: string, address: string, cause: string) {
+    super('peer_unavailable', `peer ${peerId} at ${address}: not connected: ${cause}`);
+  }
+}
+
+/** A command the peer's Redis answered with an error (e.g. NOPERM from its ACL). */
+export class PeerCommandError extends ReplicationError {
+  constructor(peerId: string, address: string, cause: string) {
+    super('peer_command_failed', `peer ${peerId} at ${address}: ${cause}`);
+  }
+}
+
 type XReadReply = [Buffer, [Buffer, Buffer[]][]][] | null;
 
 export class RedisPeerConnection implements PeerConnection {
@@ -49,6 +67,10 @@ export class RedisPeerConnection implements PeerConnection {
   private readonly latencyListeners: ((seconds: number) => void)[] = [];
   private wasConnected = false;
   private closed = false;
+  /** host:port, for error messages (never the credentials). */
+  readonly address: string;
+  /** Each client's last connection error since it was last ready: the cause behind a refused call. */
+  private readonly lastConnectError = new Map<Redis, string>();
 
   constructor(options: RedisPeerOptions) {
     this.peerId = options.peerId;
@@ -68,16 +90,22 @@ export class RedisPeerConnection implements PeerConnection {
       keepAlive: 10_000,
       connectTimeout: this.commandTimeoutMs,
     };
-    this.stream = new Redis(redisOptionsFor(options.endpoint, { ...common, connectionName: `re-stream:${options.peerId}` }));
+    const streamOptions = redisOptionsFor(options.endpoint, { ...common, connectionName: `re-stream:${options.peerId}` });
+    this.address = `${streamOptions.host ?? '?'}:${streamOptions.port ?? '?'}`;
+    this.stream = new Redis(streamOptions);
     this.query = new Redis(redisOptionsFor(options.endpoint, { ...common, connectionName: `re-query:${options.peerId}` }));
     for (const client of [this.stream, this.query]) {
       this.watchHandshake(client);
       client.on('ready', () => {
+        this.lastConnectError.delete(client);
         if (client.status === 'ready') backoff.reset();
         this.refreshState();
       });
       client.on('close', () => this.refreshState());
-      client.on('error', (error: Error) => this.emit({ type: 'error', error }));
+      client.on('error', (error: Error) => {
+        this.lastConnectError.set(client, error.message);
+        this.emit({ type: 'error', error });
+      });
     }
     this.reader = new BoundedStoreReader(this.query, options.prefix, (call) => this.timed(() => this.bounded(this.query, call(), this.commandTimeoutMs, 'peer query')));
   }
@@ -186,10 +214,22 @@ export class RedisPeerConnection implements PeerConnection {
     });
     try {
       return await Promise.race([op, timeout]);
+    } catch (err) {
+      throw this.explain(client, err);
     } finally {
       clearTimeout(timer);
       op.catch(() => undefined);
     }
+  }
+
+  /** The real cause of a failed call, with the peer's host:port. */
+  private explain(client: Redis, err: unknown): unknown {
+    if (err instanceof ReplicationError || !(err instanceof Error)) return err;
+    if (client.status !== 'ready') {
+      const cause = this.lastConnectError.get(client) ?? `${err.message} (connection ${client.status})`;
+      return new PeerUnavailableError(this.peerId, this.address, cause);
+    }
+    return new PeerCommandError(this.peerId, this.address, err.message);
   }
 
   /**

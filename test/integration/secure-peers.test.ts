@@ -11,6 +11,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { waitFor } from '../support/wait.js';
+import { freeLoopbackPort } from '../../src/demo/redis-launcher.js';
 
 const SECRET = 'correct-horse-battery-staple';
 
@@ -91,5 +92,30 @@ describe('secure peers', () => {
     });
     expect(engine.status().peers.find((p) => p.peer_id === 'tls-peer')?.connected).toBe(false);
     expect(engine.state).toBe('running');
+  });
+
+  it('a wrong password, an untrusted certificate and a refused port each show their cause and host:port in status', async () => {
+    const refusedPort = await freeLoopbackPort();
+    const broken = parseConfig({
+      ...engine.configuration,
+      settings: engine.configuration.settings,
+      peers: [
+        { node_id: 'tls-peer', redis_url: tls.url, redis_prefix: 't:', tls: { reject_unauthorized: true } },
+        { node_id: 'acl-peer', redis_url: acl.url.replace(/\/\/.*@/, '//'), redis_prefix: 'a:', username: 'replicator', password: 'not-the-secret' },
+        { node_id: 'gone-peer', redis_url: `redis://127.0.0.1:${refusedPort}`, redis_prefix: 'g:' },
+      ],
+    });
+    await engine.updateConfig(broken);
+    const expected: Record<string, RegExp> = {
+      'acl-peer': new RegExp(`^peer acl-peer at 127\\.0\\.0\\.1:${acl.port}: not connected: WRONGPASS`),
+      'tls-peer': new RegExp(`^peer tls-peer at 127\\.0\\.0\\.1:${tls.port}: not connected: .*certificate`, 'i'),
+      'gone-peer': new RegExp(`^peer gone-peer at 127\\.0\\.0\\.1:${refusedPort}: not connected: connect ECONNREFUSED`),
+    };
+    for (const [peerId, pattern] of Object.entries(expected)) {
+      await waitFor(() => pattern.test(engine.status().peers.find((p) => p.peer_id === peerId)?.last_error ?? ''), {
+        what: `${peerId}'s status naming its address and cause (last: ${engine.status().peers.find((p) => p.peer_id === peerId)?.last_error})`,
+      });
+    }
+    expect(logged.join('')).not.toContain('not-the-secret');
   });
 });
