@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
-import { ValidationError } from '../errors.js';
+import { ReplicationError, ValidationError } from '../errors.js';
 import { ErrorSafeConnector } from './error-safe-connector.js';
 
 export interface TlsFiles {
@@ -59,6 +59,41 @@ export function redisOptionsFor(endpoint: RedisEndpoint, extra: RedisOptions = {
 
 export function createRedisClient(endpoint: RedisEndpoint, extra: RedisOptions = {}): Redis {
   return new Redis(redisOptionsFor(endpoint, extra));
+}
+
+/** host:port of a client, for error messages (never its credentials). */
+export function addressOf(redis: Redis): string {
+  return `${redis.options.host ?? '?'}:${redis.options.port ?? '?'}`;
+}
+
+/**
+ * Connects a `lazyConnect` client once, failing fast with the real cause. Without this the first
+ * command waits through ioredis's request retries (~11 s) and then only says "Reached the max
+ * retries per request limit": the refusal, wrong password or TLS error is in an 'error' event.
+ * On failure the client is disconnected (no reconnecting in the background).
+ */
+export async function connectOnce(redis: Redis, what: string, timeoutMs: number): Promise<void> {
+  let cause: string | null = null;
+  const onError = (err: Error): void => {
+    cause ??= err.message;
+  };
+  redis.on('error', onError);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      redis.connect(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    redis.disconnect();
+    const why = cause ?? (err instanceof Error ? err.message : String(err));
+    throw new ReplicationError('redis_unavailable', `cannot connect to ${what} at ${addressOf(redis)}: ${why}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+    redis.off('error', onError);
+  }
 }
 
 /** The URL without its password, for logs and status output. */

@@ -16,7 +16,7 @@ import { HLC_MAX_PHYSICAL_MS, isHlc } from '../model/hlc.js';
 import { compressForWire } from '../cdc/compression.js';
 import { sha256Hex } from '../cdc/content-hash.js';
 import { TREE_FORMAT, TREE_FORMAT_V2, bucketOf } from '../merkle/tree-shape.js';
-import { createRedisClient, type RedisEndpoint } from '../redis/connect.js';
+import { connectOnce, createRedisClient, type RedisEndpoint } from '../redis/connect.js';
 import { scripts } from './commands/index.js';
 import { applyArgs } from './commands/apply-args.js';
 import { MAX_APPLY_BYTES_LIMIT, applyChunks } from './commands/apply-chunks.js';
@@ -34,6 +34,7 @@ import type {
 export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_CDC_MAXLEN = 100_000;
 export const DEFAULT_TOMBSTONE_TTL_MS = 7 * 24 * 3600 * 1000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const GC_BATCH = 1000;
 const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'stale', 1: 'applied', 2: 'duplicate', 3: 'future' };
 /** Changes per apply script call (see applyChanges); measured in bench/b1-hot-path.ts. */
@@ -71,6 +72,8 @@ export interface RedisStoreOptions {
   memoryPollIntervalMs?: number;
   /** Wall clock, injectable for tests. */
   now?: () => number;
+  /** Bound on the first connection (TCP, TLS, AUTH, ready check) when the store makes its own client. Default 10 s. */
+  connectTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -141,9 +144,10 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
       // on a command it refuses (an argument above proto-max-bulk-len), and resending it would do so
       // again, forever, holding its bytes. The caller sees the failure; its retry is harmless (LWW).
       redis = createRedisClient({ redis_url: options.url, ...options.endpoint }, {
-        connectionName: `re-store:${options.nodeId}`, autoResendUnfulfilledCommands: false,
+        connectionName: `re-store:${options.nodeId}`, autoResendUnfulfilledCommands: false, lazyConnect: true,
       });
       watchConnection(redis, options.logger ?? silentLogger());
+      await connectOnce(redis, 'the local Redis', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     }
     try {
       // Inside the try: an invalid option must not leak the client just created.

@@ -9,6 +9,8 @@ import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { createRedisClient, redisOptionsFor } from '../../src/redis/connect.js';
+import { freeLoopbackPort } from '../../src/demo/redis-launcher.js';
+import { RedisStore } from '../../src/store/redis-store.js';
 
 let server: RedisServer;
 beforeAll(async () => {
@@ -49,6 +51,28 @@ describe('Redis clients', () => {
       expect(() => socket.emit('error', new Error('late TLS alert'))).toThrow('late TLS alert');
     } finally {
       client.disconnect();
+    }
+  });
+});
+
+describe('the local store at start-up', () => {
+  it('against a dead Redis fails at once, naming host:port and the refusal', async () => {
+    const port = await freeLoopbackPort();
+    await expect(RedisStore.connect({ url: `redis://127.0.0.1:${port}`, prefix: 'x:', nodeId: 'n' })).rejects.toMatchObject({
+      code: 'redis_unavailable',
+      message: `cannot connect to the local Redis at 127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
+    });
+  });
+
+  it('with a wrong password fails at once with the server\'s answer, never the password', async () => {
+    const secured = await startRedis({ password: 'right-one' });
+    try {
+      const err = await RedisStore.connect({ url: secured.urlFor({ password: 'wrong-one' }), prefix: 'x:', nodeId: 'n' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'redis_unavailable' });
+      expect((err as Error).message).toMatch(new RegExp(`^cannot connect to the local Redis at 127\\.0\\.0\\.1:${secured.port}: WRONGPASS`));
+      expect((err as Error).message).not.toContain('wrong-one');
+    } finally {
+      await secured.stop();
     }
   });
 });
