@@ -16,6 +16,11 @@ export interface CursorStore {
   /** Every saved cursor, peer id → stream id. */
   all(): Map<string, string>;
   close(): void;
+  /**
+   * Why cursors are not being persisted right now (the file was deleted, replaced or made
+   * unwritable, a write failed), or null when the last write and file check succeeded. Optional.
+   */
+  fault?(): string | null;
 }
 
 /** The cursor file could not be used (I/O, permissions, locked, closed) — not corruption, which is recovered. */

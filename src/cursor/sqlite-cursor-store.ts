@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ValidationError } from '../errors.js';
@@ -16,6 +16,9 @@ export interface SqliteCursorStoreOptions {
   /** Clock for `updated_at` and the name of a moved-aside corrupt file. */
   now?: () => number;
 }
+
+/** How often, at most, a write also checks that the file at `path` is still the one open and writable. */
+const FILE_CHECK_INTERVAL_MS = 1000;
 
 interface CursorRow {
   peer_id: unknown;
@@ -55,6 +58,10 @@ export class SqliteCursorStore implements CursorStore {
   private readonly stmtDelete: Database.Statement<[string]>;
   private readonly stmtAll: Database.Statement<[], CursorRow>;
   private closed = false;
+  /** The open file's identity, to tell that `path` was deleted or replaced under us. */
+  private readonly identity: string | null;
+  private lastFileCheck = -Infinity;
+  private currentFault: string | null = null;
 
   private constructor(path: string, db: Database.Database, logger: Logger, now: () => number, corruptFilePath: string | null) {
     this.path = path;
@@ -63,6 +70,7 @@ export class SqliteCursorStore implements CursorStore {
     this.now = now;
     this.corruptFilePath = corruptFilePath;
     this.recoveredFromCorruption = corruptFilePath !== null;
+    this.identity = fileIdentity(path);
     this.stmtGet = db.prepare('SELECT stream_id FROM cursors WHERE peer_id = ?');
     this.stmtSet = db.prepare(
       'INSERT INTO cursors (peer_id, stream_id, updated_at) VALUES (?, ?, ?) ' +
@@ -135,7 +143,44 @@ export class SqliteCursorStore implements CursorStore {
     if (!isStreamId(streamId)) {
       throw new ValidationError('invalid_stream_id', 'stream_id', `"${streamId}" is not a stream id (expected <ms>-<seq>)`);
     }
-    this.stmtSet.run(peerId, streamId, Math.trunc(this.now()));
+    const now = this.now();
+    try {
+      this.stmtSet.run(peerId, streamId, Math.trunc(now));
+    } catch (err) {
+      throw this.fail(new CursorStoreError(writeErrorCode(err), `cursor file ${this.path}: saving the cursor of ${peerId} failed: ${message(err)}`, { cause: err }));
+    }
+    if (now - this.lastFileCheck >= FILE_CHECK_INTERVAL_MS) {
+      this.lastFileCheck = now;
+      const problem = this.fileProblem();
+      if (problem) throw this.fail(new CursorStoreError('cursor_file_lost', `cursor file ${this.path} ${problem}; cursors are not persisted (a restart replays from the last ones saved)`));
+    }
+    this.currentFault = null;
+  }
+
+  fault(): string | null {
+    return this.currentFault;
+  }
+
+  /**
+   * A write into a file that was deleted or replaced succeeds but goes to the old inode, lost at
+   * close; a file made immutable fails only at the next WAL write or checkpoint. So the path is
+   * checked too: still the same file, still writable.
+   */
+  private fileProblem(): string | null {
+    const now = fileIdentity(this.path);
+    if (now === null) return 'was deleted while the engine ran';
+    if (now !== this.identity) return 'was replaced by another file while the engine ran';
+    try {
+      accessSync(this.path, fsConstants.W_OK);
+    } catch (err) {
+      return `is no longer writable (${(err as NodeJS.ErrnoException).code ?? message(err)})`;
+    }
+    return null;
+  }
+
+  private fail(err: CursorStoreError): CursorStoreError {
+    this.currentFault = err.message;
+    return err;
   }
 
   delete(peerId: string): void {
@@ -189,6 +234,11 @@ function openChecked(path: string, walMode: boolean): Database.Database {
   try {
     // Wait briefly for another connection's lock instead of failing at once.
     db.pragma('busy_timeout = 5000');
+    // Set before the first WAL access, exclusive locking keeps the WAL index in heap memory instead
+    // of a mmap'd -shm file (sqlite.org/wal.html, "Use of WAL Without Shared-Memory"): a -shm file
+    // made immutable or truncated under a mapping killed the process with SIGBUS, no log line.
+    // It also keeps a second engine off the same cursor file (it gets SQLITE_BUSY at open).
+    db.pragma('locking_mode = EXCLUSIVE');
     if (walMode) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -249,6 +299,20 @@ function moveAside(path: string, timestamp: number): string {
     if (existsSync(path + suffix)) renameSync(path + suffix, target + suffix);
   }
   return target;
+}
+
+/** dev:inode of the file at `path`, null when there is none. */
+function fileIdentity(path: string): string | null {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st ? `${st.dev}:${st.ino}` : null;
+}
+
+/** A typed code for a failed write: the disk is full, the file is read-only, or another I/O error. */
+function writeErrorCode(err: unknown): string {
+  const code = err instanceof Database.SqliteError ? err.code : '';
+  if (code.startsWith('SQLITE_FULL')) return 'cursor_disk_full';
+  if (code.startsWith('SQLITE_READONLY')) return 'cursor_file_readonly';
+  return 'cursor_write_failed';
 }
 
 function message(err: unknown): string {

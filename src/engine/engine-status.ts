@@ -47,5 +47,7 @@ export interface PeerCounters {
 export interface EngineStatus {
   node_id: string;
   state: EngineState;
+  /** Why cursors are not being persisted (the cursor file deleted, replaced, unwritable), or null. */
+  cursor_error: string | null;
   peers: PeerStatus[];
 }

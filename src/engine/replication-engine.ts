@@ -217,7 +217,7 @@ export class ReplicationEngine {
         },
       };
     });
-    return { node_id: this.config.local_node_id, state: this.currentState, peers };
+    return { node_id: this.config.local_node_id, state: this.currentState, cursor_error: this.cursors?.fault?.() ?? null, peers };
   }
 
   // ── internals ───────────────────────────────────────────────────────────────

@@ -152,6 +152,8 @@ export class StreamTailer {
   private catchingUp = true;
   private paused: TailerStatus['paused'] = null;
   private lastError: string | null = null;
+  /** The last cursor write failure, null once a write succeeds. */
+  private cursorError: string | null = null;
   private lastEventAt: number | null = null;
   private readonly counters: TailerCounters = { eventsRead: 0, eventsApplied: 0, eventsDeduped: 0, eventsRejected: 0, batches: 0, gaps: 0 };
   private ahead: ReadAhead | null = null;
@@ -555,10 +557,15 @@ export class StreamTailer {
     this.cursor = id;
     try {
       this.d.cursors.set(this.d.peerId, id);
+      this.cursorError = null;
     } catch (err) {
-      // In memory the tailer goes on; on restart at most the batches since the last good write replay.
+      // In memory the tailer goes on (a replay is harmless under last-writer-wins); on restart at
+      // most the batches since the last good write replay. The node reports itself not ready
+      // meanwhile (engine status cursor_error). Logged once per distinct failure, not per batch.
       this.d.metrics.cursorErrors.inc();
-      this.d.logger.error({ peer_id: this.d.peerId, err }, 'could not persist cursor');
+      const text = err instanceof Error ? err.message : String(err);
+      if (text !== this.cursorError) this.d.logger.error({ peer_id: this.d.peerId, err }, 'could not persist cursor');
+      this.cursorError = text;
     }
   }
 

@@ -13,8 +13,9 @@ export function health(): Promise<Reply> {
  * refuses every PUT for memory should be taken out of a write pool), within a short timeout.
  */
 export async function ready(ctx: RequestContext): Promise<Reply> {
-  const { state } = ctx.deps.engine.status();
+  const { state, cursor_error: cursorError } = ctx.deps.engine.status();
   if (state !== 'running') return notReady(`engine is ${state}`);
+  if (cursorError) return notReady(`cursors are not persisted: ${cursorError}`);
   let accepting: boolean;
   try {
     await withTimeout(ctx.deps.store.ping(), ctx.settings.storeTimeoutMs, 'ping');
@@ -41,7 +42,9 @@ export async function status(ctx: RequestContext): Promise<Reply> {
   } catch (err) {
     throw new HttpError(503, 'store_unavailable', `local store did not answer: ${messageOf(err)}`);
   }
-  return jsonReply(200, { node_id: engineStatus.node_id, state: engineStatus.state, merkle_root: root, keys, peers: engineStatus.peers });
+  return jsonReply(200, {
+    node_id: engineStatus.node_id, state: engineStatus.state, cursor_error: engineStatus.cursor_error, merkle_root: root, keys, peers: engineStatus.peers,
+  });
 }
 
 function notReady(detail: string): Reply {

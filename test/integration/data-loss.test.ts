@@ -1,6 +1,7 @@
 // A node whose Redis loses data (comes back empty, is flushed, is restored from an older snapshot) is
 // refilled from its peers by its own cold path, at once: periodic repair is off here, so only the
 // detected data loss (and the peers' gap) can trigger it.
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mesh, metricValue } from '../support/mesh.js';
 import { waitFor } from '../support/wait.js';
@@ -180,5 +181,31 @@ describe('a node whose wall clock is behind the stamps it had issued when its Re
     await waitFor(async () => (await mesh.node(0).store.get('k'))?.hlc === after.hlc, { what: 'the later write on node-0' });
     await waitFor(() => inSync(mesh), { what: 'the pair in sync' });
     expect((await mesh.node(1).store.get('k'))?.content.toString()).toBe('second');
+  });
+});
+
+describe('a node whose cursor file is deleted while it runs', () => {
+  let mesh: Mesh;
+  beforeAll(async () => {
+    mesh = await Mesh.start({ nodes: 2 });
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+  });
+
+  it('reports it in status (so /ready fails) and keeps replicating', async () => {
+    await mesh.node(1).store.put('before', Buffer.from('x'));
+    await waitFor(() => mesh.node(0).store.get('before'), { what: 'before on node-0' });
+    expect(mesh.node(0).engine.status().cursor_error).toBeNull();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(mesh.node(0).cursorPath + suffix, { force: true });
+
+    // Writes keep coming until a cursor save notices (the file is checked at most once a second).
+    let n = 0;
+    await waitFor(async () => {
+      await mesh.node(1).store.put(`after/${n++}`, Buffer.from('y'));
+      return mesh.node(0).engine.status().cursor_error?.includes('was deleted');
+    }, { what: 'node-0 reporting its cursor file gone', intervalMs: 100 });
+    expect(await metricValue(mesh.node(0).engine, 'replication_cursor_errors_total')).toBeGreaterThan(0);
+    await waitFor(() => mesh.node(0).store.get(`after/${n - 1}`), { what: 'replication going on' });
   });
 });

@@ -24,6 +24,7 @@ const redis = useRedis({ maxmemory: 256 * 1024 * 1024 });
 const engineStatus: EngineStatus = {
   node_id: 'london',
   state: 'running',
+  cursor_error: null,
   peers: [{
     peer_id: 'paris', connected: true, circuit: 'closed', cursor: '1-0', lag_ms: 12, lag_events: 3, catching_up: false,
     paused: null, batch_size: 100, last_error: null, last_repair: { at: '2025-01-01T00:00:00.000Z', result: 'in_sync', items: 0 },
@@ -116,6 +117,10 @@ describe('operational routes', () => {
     const body = await expectError(await fetch(`${starting.url}/ready`), 503, 'not_ready');
     expect(body.detail).toContain('starting');
 
+    const noCursors = await serve({ engine: { status: () => ({ ...engineStatus, cursor_error: 'cursor file /x.db was deleted while the engine ran' }) } });
+    const lost = await expectError(await fetch(`${noCursors.url}/ready`), 503, 'not_ready');
+    expect(lost.detail).toContain('cursors are not persisted: cursor file /x.db was deleted');
+
     // A store whose Redis connection is gone: ping rejects.
     const dead = await openStore(redis().url, { nodeId: 'london' });
     await dead.close();
@@ -140,7 +145,7 @@ describe('operational routes', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
     expect(body).toEqual({
-      node_id: 'london', state: 'running', merkle_root: await store.merkleRoot(), keys: await store.keyCount(), peers: engineStatus.peers,
+      node_id: 'london', state: 'running', cursor_error: null, merkle_root: await store.merkleRoot(), keys: await store.keyCount(), peers: engineStatus.peers,
     });
     expect(body.merkle_root).toMatch(/^[0-9a-f]+$/);
   });

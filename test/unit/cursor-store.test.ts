@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -210,5 +210,40 @@ describe('SqliteCursorStore', () => {
     s.close();
     expect(() => s.get('peer-b')).toThrow(CursorStoreError);
     expect(() => s.set('peer-b', '1-0')).toThrow(/closed/);
+  });
+
+  it('keeps no -shm file in WAL mode, so nothing is mmap\'d that could fault (SIGBUS) under it', () => {
+    const path = join(dir, 'c.db');
+    const s = SqliteCursorStore.open({ path, walMode: true });
+    s.set('peer-b', '1-0');
+    expect(s.journalMode()).toBe('wal');
+    expect(existsSync(`${path}-wal`)).toBe(true);
+    expect(existsSync(`${path}-shm`)).toBe(false);
+    s.close();
+  });
+
+  it('notices the file deleted while open: the next write fails with a typed error and fault() says why', () => {
+    const path = join(dir, 'c.db');
+    let now = 1_000_000;
+    const s = SqliteCursorStore.open({ path, walMode: true, now: () => now });
+    s.set('peer-b', '1-0');
+    expect(s.fault()).toBeNull();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    now += 1000;
+    expect(() => s.set('peer-b', '2-0')).toThrow(expect.objectContaining({ code: 'cursor_file_lost', message: expect.stringContaining('was deleted') }));
+    expect(s.fault()).toMatch(/was deleted/);
+    s.close();
+  });
+
+  it('notices the file replaced by another one while open', () => {
+    const path = join(dir, 'c.db');
+    let now = 1_000_000;
+    const s = SqliteCursorStore.open({ path, walMode: true, now: () => now });
+    s.set('peer-b', '1-0');
+    writeFileSync(join(dir, 'other.db'), '');
+    renameSync(join(dir, 'other.db'), path);
+    now += 1000;
+    expect(() => s.set('peer-b', '2-0')).toThrow(expect.objectContaining({ code: 'cursor_file_lost', message: expect.stringContaining('replaced') }));
+    s.close();
   });
 });
