@@ -21,6 +21,12 @@ export interface CursorStore {
    * unwritable, a write failed), or null when the last write and file check succeeded. Optional.
    */
   fault?(): string | null;
+  /**
+   * A small value the engine keeps beside its cursors (what it last saw of the local store, to tell
+   * after a restart that the store went back in time). Optional; null when never saved.
+   */
+  getState?(name: string): string | null;
+  setState?(name: string, value: string): void;
 }
 
 /** The cursor file could not be used (I/O, permissions, locked, closed) — not corruption, which is recovered. */

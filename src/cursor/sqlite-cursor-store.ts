@@ -57,6 +57,8 @@ export class SqliteCursorStore implements CursorStore {
   private readonly stmtSet: Database.Statement<[string, string, number]>;
   private readonly stmtDelete: Database.Statement<[string]>;
   private readonly stmtAll: Database.Statement<[], CursorRow>;
+  private readonly stmtGetState: Database.Statement<[string], { value: unknown }>;
+  private readonly stmtSetState: Database.Statement<[string, string]>;
   private closed = false;
   /** The open file's identity, to tell that `path` was deleted or replaced under us. */
   private readonly identity: string | null;
@@ -78,6 +80,8 @@ export class SqliteCursorStore implements CursorStore {
     );
     this.stmtDelete = db.prepare('DELETE FROM cursors WHERE peer_id = ?');
     this.stmtAll = db.prepare('SELECT peer_id, stream_id FROM cursors ORDER BY peer_id');
+    this.stmtGetState = db.prepare('SELECT value FROM engine_state WHERE name = ?');
+    this.stmtSetState = db.prepare('INSERT INTO engine_state (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value');
   }
 
   static open(opts: SqliteCursorStoreOptions): SqliteCursorStore {
@@ -155,6 +159,21 @@ export class SqliteCursorStore implements CursorStore {
       if (problem) throw this.fail(new CursorStoreError('cursor_file_lost', `cursor file ${this.path} ${problem}; cursors are not persisted (a restart replays from the last ones saved)`));
     }
     this.currentFault = null;
+  }
+
+  getState(name: string): string | null {
+    this.assertOpen();
+    const row = this.stmtGetState.get(name);
+    return typeof row?.value === 'string' ? row.value : null;
+  }
+
+  setState(name: string, value: string): void {
+    this.assertOpen();
+    try {
+      this.stmtSetState.run(name, value);
+    } catch (err) {
+      throw this.fail(new CursorStoreError(writeErrorCode(err), `cursor file ${this.path}: saving ${name} failed: ${message(err)}`, { cause: err }));
+    }
   }
 
   fault(): string | null {
@@ -249,6 +268,7 @@ function openChecked(path: string, walMode: boolean): Database.Database {
     const check = db.pragma('integrity_check', { simple: true });
     if (check !== 'ok') throw new CorruptCursorFile(`integrity_check failed: ${String(check)}`);
     db.exec('CREATE TABLE IF NOT EXISTS cursors (peer_id TEXT PRIMARY KEY, stream_id TEXT NOT NULL, updated_at INTEGER NOT NULL)');
+    db.exec('CREATE TABLE IF NOT EXISTS engine_state (name TEXT PRIMARY KEY, value TEXT NOT NULL)');
     checkShape(db);
     return db;
   } catch (err) {

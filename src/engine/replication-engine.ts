@@ -21,8 +21,8 @@ import { EngineMetrics, engineStateValue, type EngineState } from '../observabil
 import { SloMonitor } from '../observability/slo.js';
 import type { PeerConnection } from '../peer/peer-connection.js';
 import { RedisPeerConnection } from '../peer/redis-peer-connection.js';
-import type { StoreDataState, SyncEngine } from '../store/sync-engine.js';
-import { localDataChange, type LocalDataChange } from './local-data-check.js';
+import type { SyncEngine } from '../store/sync-engine.js';
+import { LocalStoreWatch } from './local-store-watch.js';
 import type { EngineStatus, PeerStatus } from './engine-status.js';
 import { PeerRuntime, peerNeedsReconnect } from './peer-runtime.js';
 
@@ -67,9 +67,8 @@ export class ReplicationEngine {
   private reconfiguring: Promise<void> = Promise.resolve();
   /** What the local store is known to hold, shared by the tailers to skip re-emitted copies. */
   private readonly recentStamps = new RecentStamps();
-  /** The local store's data as last checked (see checkLocalStore). */
-  private localData: StoreDataState | null = null;
-  private localCheck: Promise<void> | null = null;
+  /** Notices the local Redis losing data or going back in time. */
+  private readonly localStore: LocalStoreWatch;
 
   constructor(config: ReplicationConfig, deps: EngineDeps) {
     if (deps.store.nodeId !== config.local_node_id) {
@@ -97,6 +96,18 @@ export class ReplicationEngine {
       tombstoneTtlMs: config.store.tombstone_ttl,
       maxFutureSkewMs: config.store.max_future_skew,
       now: this.now,
+    });
+    this.localStore = new LocalStoreWatch({
+      store: this.store,
+      metrics: this.metrics,
+      logger: this.logger,
+      cursors: () => this.cursors,
+      isRunning: () => this.currentState === 'running',
+      forgetRecentStamps: () => this.recentStamps.clear(),
+      repairFromEveryPeer: () => {
+        for (const peerId of this.peers.keys()) void this.repairUntilDone(peerId, 'local_data_loss');
+        return [...this.peers.keys()];
+      },
     });
     this.setState('stopped');
   }
@@ -128,15 +139,8 @@ export class ReplicationEngine {
       for (const peer of this.config.peers) this.addPeer(peer);
       this.syncColdPathPeers();
       this.syncRecentStamps();
-      // Cursors saying "applied up to here" over a store that has just been created: the data
-      // they describe is gone (the Redis restarted empty while we were down).
-      const data = await this.store.checkData?.();
-      if (data) {
-        this.localData = data;
-        if (data.fresh && cursors.all().size > 0) {
-          await this.onLocalDataChange({ kind: 'lost', reason: 'the local store is new but cursors exist' }, null);
-        }
-      }
+      // The local Redis may have lost data or gone back in time while this engine was down.
+      await this.localStore.begin(cursors);
       if (this.config.settings.cold_path.enabled) this.coldPath.start();
       this.startTimers();
     } catch (err) {
@@ -326,9 +330,9 @@ export class ReplicationEngine {
   private startTimers(): void {
     const gcEvery = this.config.store.tombstone_gc_interval;
     this.timers.push(setInterval(() => this.collectTombstones(), gcEvery));
-    this.timers.push(setInterval(() => void this.checkLocalStore(), LOCAL_CHECK_INTERVAL_MS));
+    this.timers.push(setInterval(() => void this.localStore.check(), LOCAL_CHECK_INTERVAL_MS));
     for (const t of this.timers) t.unref();
-    void this.checkLocalStore();
+    void this.localStore.check();
   }
 
   private stopTimers(): void {
@@ -350,58 +354,6 @@ export class ReplicationEngine {
       .finally(() => {
         this.gcRunning = null;
       });
-  }
-
-  /** Key count for the gauge, and whether the local Redis lost its data since we last looked. One at a time. */
-  private checkLocalStore(): Promise<void> {
-    this.localCheck ??= this.runLocalCheck().finally(() => {
-      this.localCheck = null;
-    });
-    return this.localCheck;
-  }
-
-  private async runLocalCheck(): Promise<void> {
-    let data: StoreDataState | undefined;
-    try {
-      this.metrics.storeKeys.set(await this.store.keyCount());
-      data = await this.store.checkData?.();
-    } catch {
-      // The local store being down is reported by /ready and the apply path.
-      return;
-    }
-    if (!data) return;
-    const last = this.localData;
-    this.localData = data;
-    const change = last && localDataChange(last, data);
-    if (change && this.currentState === 'running') await this.onLocalDataChange(change, last.clock);
-  }
-
-  /**
-   * The local Redis lost data (flushed, restarted without persistence or from an older snapshot,
-   * failed over to an empty or lagging replica). The hot path cannot bring back what it had
-   * already applied, so every peer is asked for a repair at once: the cold path pulls back
-   * everything the peers hold, including this node's own writes that had reached one of them.
-   * The recently-seen stamps described the lost data, so they are forgotten first; the clock is
-   * raised back to where it was, so a write made now still beats what the peers hold.
-   */
-  private async onLocalDataChange(change: LocalDataChange, lastClock: string | null): Promise<void> {
-    this.recentStamps.clear();
-    // Before anything is reported: whoever waits for the report may write at once.
-    if (lastClock !== null && this.store.raiseClock) {
-      try {
-        if (await this.store.raiseClock(lastClock)) this.logger.warn({ hlc: lastClock }, 'local store clock raised back to the last stamp it held');
-      } catch (err) {
-        this.logger.warn({ err }, 'could not raise the local store clock; the repair goes on');
-      }
-    }
-    const peers = [...this.peers.keys()];
-    if (change.kind === 'restarted') {
-      this.logger.warn({ reason: change.reason, peers }, 'local Redis restarted: comparing with every peer now');
-    } else {
-      this.metrics.localDataLoss.inc();
-      this.logger.error({ reason: change.reason, kind: change.kind, peers }, 'local store lost its data: repairing from every peer now');
-    }
-    for (const peerId of peers) void this.repairUntilDone(peerId, 'local_data_loss');
   }
 
   private async stopEverything(): Promise<void> {

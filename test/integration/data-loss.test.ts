@@ -3,6 +3,7 @@
 // detected data loss (and the peers' gap) can trigger it.
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReplicationEngine } from '../../src/engine/replication-engine.js';
 import { Mesh, metricValue } from '../support/mesh.js';
 import { waitFor } from '../support/wait.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
@@ -140,6 +141,40 @@ for (const persistence of [false, true]) {
     });
   });
 }
+
+describe('a node restarted together with its Redis, which comes back from an older snapshot', () => {
+  let mesh: Mesh;
+  beforeAll(async () => {
+    mesh = await Mesh.start({ nodes: 2, settings: { cold_path: { enabled: false, max_items_per_cycle: 40 } } });
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+  });
+
+  it('notices at start, from what its cursor file says it last saw, and repairs', async () => {
+    const node = mesh.node(1);
+    for (let k = 0; k < 20; k++) await mesh.node(k % 2).store.put(`early/${k}`, Buffer.from(`e${k}`));
+    await waitFor(() => inSync(mesh), { what: 'the pair in sync before the snapshot' });
+    const snapshot = await node.server.snapshot();
+    const epochAtSnapshot = Number(await node.store.client.hget(node.store.keys.meta, 'epoch'));
+    const own: Record<string, string> = {};
+    for (let k = 0; k < 20; k++) own[`late/${k}`] = (await node.store.put(`late/${k}`, Buffer.from(`l${k}`))).hlc;
+    for (let k = 0; k < 20; k++) await mesh.node(0).store.put(`peer-late/${k}`, Buffer.from(`p${k}`));
+    await waitFor(() => inSync(mesh), { what: 'the pair in sync before the stop' });
+    const root = await mesh.node(0).store.merkleRoot();
+    await waitFor(async () => Number(await node.store.client.hget(node.store.keys.meta, 'epoch')) > epochAtSnapshot + 1, {
+      what: 'a data check on node-1 after the snapshot',
+    });
+
+    await node.engine.shutdown();
+    await node.server.restart({ fromSnapshot: snapshot });
+    node.engine = new ReplicationEngine(node.config, { store: node.store });
+    await node.engine.start();
+    expect(await metricValue(node.engine, 'replication_local_data_loss_total')).toBe(1);
+    await waitFor(async () => (await node.store.merkleRoot()) === root, { what: 'node-1 repaired to the peer root', timeoutMs: 20_000 });
+    for (const [key, hlc] of Object.entries(own)) expect((await node.store.get(key))?.hlc).toBe(hlc);
+  });
+});
 
 describe('a node whose wall clock is behind the stamps it had issued when its Redis is flushed', () => {
   let mesh: Mesh;

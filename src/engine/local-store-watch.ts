@@ -1,0 +1,123 @@
+/**
+ * Watches the node's own Redis for lost data (see local-data-check.ts): at start against what the
+ * last run saw (kept in the cursor file), then every few seconds against the previous check. On a
+ * loss the engine forgets its recently-seen stamps, the store's clock is raised back to where it
+ * was, and every peer is asked for a repair at once: the hot path cannot bring back what it had
+ * already applied, the cold path pulls back everything the peers hold, including this node's own
+ * writes that had reached one of them.
+ */
+import type { CursorStore } from '../cursor/cursor-store.js';
+import type { Logger } from '../observability/logger.js';
+import type { EngineMetrics } from '../observability/metrics.js';
+import type { StoreDataState, SyncEngine } from '../store/sync-engine.js';
+import { localDataChange, type LocalDataChange } from './local-data-check.js';
+
+/** The cursor-file entry holding the last StoreDataState seen. */
+const STATE_NAME = 'local_store';
+
+export interface LocalStoreWatchDeps {
+  store: SyncEngine;
+  metrics: EngineMetrics;
+  logger: Logger;
+  cursors: () => CursorStore | null;
+  isRunning: () => boolean;
+  forgetRecentStamps: () => void;
+  /** Starts a repair with every peer; returns their ids (for the log). */
+  repairFromEveryPeer: () => string[];
+}
+
+export class LocalStoreWatch {
+  /** The local store's data as last checked. */
+  private last: StoreDataState | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly d: LocalStoreWatchDeps) {}
+
+  /**
+   * At start: what the last run saw of the local store against what it holds now. The Redis may
+   * have been restarted, flushed or restored from an older snapshot while this engine was down.
+   */
+  async begin(cursors: CursorStore): Promise<void> {
+    const data = await this.d.store.checkData?.();
+    if (!data) return;
+    const saved = parseSaved(cursors.getState?.(STATE_NAME) ?? null);
+    this.last = data;
+    this.save(data);
+    let change = saved ? localDataChange(saved, data) : null;
+    if (!change && data.fresh && cursors.all().size > 0) change = { kind: 'lost', reason: 'the local store is new but cursors exist' };
+    if (change) await this.react(change, saved?.clock ?? null);
+  }
+
+  /** Key count for the gauge, and whether the local Redis lost data since the last check. One at a time. */
+  check(): Promise<void> {
+    this.running ??= this.runCheck().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async runCheck(): Promise<void> {
+    let data: StoreDataState | undefined;
+    try {
+      this.d.metrics.storeKeys.set(await this.d.store.keyCount());
+      data = await this.d.store.checkData?.();
+    } catch {
+      // The local store being down is reported by /ready and the apply path.
+      return;
+    }
+    if (!data) return;
+    const last = this.last;
+    this.last = data;
+    this.save(data);
+    const change = last && localDataChange(last, data);
+    if (change && this.d.isRunning()) await this.react(change, last.clock);
+  }
+
+  /** Kept in the cursor file for the next start; a failure shows as the cursor store's fault(). */
+  private save(data: StoreDataState): void {
+    try {
+      this.d.cursors()?.setState?.(STATE_NAME, JSON.stringify(data));
+    } catch {
+      // Reported through the cursor store's fault(): status cursor_error, /ready.
+    }
+  }
+
+  /**
+   * The recently-seen stamps described the lost data, so they are forgotten first; the clock is
+   * raised back to where it was, so a write made now still beats what the peers hold.
+   */
+  private async react(change: LocalDataChange, lastClock: string | null): Promise<void> {
+    const { store, logger } = this.d;
+    this.d.forgetRecentStamps();
+    // Before anything is reported: whoever waits for the report may write at once.
+    if (lastClock !== null && store.raiseClock) {
+      try {
+        if (await store.raiseClock(lastClock)) logger.warn({ hlc: lastClock }, 'local store clock raised back to the last stamp it held');
+      } catch (err) {
+        logger.warn({ err }, 'could not raise the local store clock; the repair goes on');
+      }
+    }
+    if (change.kind !== 'restarted') this.d.metrics.localDataLoss.inc();
+    const peers = this.d.repairFromEveryPeer();
+    if (change.kind === 'restarted') logger.warn({ reason: change.reason, peers }, 'local Redis restarted: comparing with every peer now');
+    else logger.error({ reason: change.reason, kind: change.kind, peers }, 'local store lost its data: repairing from every peer now');
+  }
+}
+
+/** A saved StoreDataState, or null when absent or not one (then only the fresh-store rule applies). */
+function parseSaved(text: string | null): StoreDataState | null {
+  if (text === null) return null;
+  try {
+    const v = JSON.parse(text) as Partial<StoreDataState>;
+    if (typeof v.incarnation !== 'string' || typeof v.epoch !== 'number') return null;
+    return {
+      incarnation: v.incarnation,
+      fresh: false,
+      epoch: v.epoch,
+      serverRunId: typeof v.serverRunId === 'string' ? v.serverRunId : null,
+      clock: typeof v.clock === 'string' ? v.clock : null,
+    };
+  } catch {
+    return null;
+  }
+}
