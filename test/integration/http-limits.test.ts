@@ -18,7 +18,7 @@ import type { RedisStore } from '../../src/store/redis-store.js';
 const MiB = 1024 * 1024;
 const MAXMEMORY = 512 * MiB;
 const redis = useRedis({ maxmemory: MAXMEMORY });
-const engine = { status: (): EngineStatus => ({ node_id: 'london', state: 'running', peers: [] }) };
+const engine = { status: (): EngineStatus => ({ node_id: 'london', state: 'running', cursor_error: null, peers: [] }) };
 const servers: HttpServerHandle[] = [];
 const stores: RedisStore[] = [];
 const sockets: net.Socket[] = [];
