@@ -30,6 +30,8 @@ export class LocalStoreWatch {
   /** The local store's data as last checked. */
   private last: StoreDataState | null = null;
   private running: Promise<void> | null = null;
+  /** The last check failure logged, so that a lasting one is logged once. */
+  private lastFailure: string | null = null;
 
   constructor(private readonly d: LocalStoreWatchDeps) {}
 
@@ -61,10 +63,15 @@ export class LocalStoreWatch {
     try {
       this.d.metrics.storeKeys.set(await this.d.store.keyCount());
       data = await this.d.store.checkData?.();
-    } catch {
-      // The local store being down is reported by /ready and the apply path.
+    } catch (err) {
+      // The local store being down is reported by /ready and the apply path; a check that keeps
+      // failing while it answers (an ACL without HINCRBY, say) would leave losses unnoticed.
+      const text = err instanceof Error ? err.message : String(err);
+      if (text !== this.lastFailure) this.d.logger.warn({ err }, 'local store data check failed; a data loss would go unnoticed until it succeeds');
+      this.lastFailure = text;
       return;
     }
+    this.lastFailure = null;
     if (!data) return;
     const last = this.last;
     this.last = data;
