@@ -201,10 +201,10 @@ describe('a node whose wall clock is behind the stamps it had issued when its Re
   it('stamps a write made after the loss above what it had issued before, so the write is not lost', async () => {
     const before = await mesh.node(1).store.put('k', Buffer.from('first'));
     await waitFor(async () => (await mesh.node(0).store.get('k'))?.hlc === before.hlc, { what: 'k on node-0' });
-    // node-1 cannot reach node-0 (no repair yet) and its clock is now a minute behind.
+    // node-1 cannot reach node-0 (no repair yet) and its clock is now 30 s behind.
     proxy.setMode('refuse');
     proxy.cutConnections();
-    offsetMs = -60_000;
+    offsetMs = -30_000;
     await mesh.node(1).store.client.flushall();
     await waitFor(async () => (await metricValue(mesh.node(1).engine, 'replication_local_data_loss_total')) === 1, {
       what: 'node-1 noticing the flush',
