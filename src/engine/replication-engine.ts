@@ -209,7 +209,7 @@ export class ReplicationEngine {
         catching_up: p.hotPathEnabled && t.catchingUp,
         paused: t.paused,
         batch_size: t.batchSize,
-        last_error: p.refusedBecause ?? t.lastError,
+        last_error: p.refusedBecause ?? p.connection.downCause ?? t.lastError,
         last_repair: this.coldPath.lastRepair(p.peerId),
         counters: {
           events_read: t.counters.eventsRead,

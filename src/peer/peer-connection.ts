@@ -18,6 +18,12 @@ export interface PeerConnection {
   /** True while both connections are up. */
   readonly connected: boolean;
   /**
+   * While a connection is down: why, with the peer's host:port (a refused port, WRONGPASS, a TLS
+   * failure). Null while both are up or before any error. What `last_error` shows even when no
+   * call has failed yet to say so (a tailer waiting out its backoff or an open circuit).
+   */
+  readonly downCause: string | null;
+  /**
    * XREAD COUNT n BLOCK t after `cursor`; [] when the block timed out without entries. A reply
    * larger than `maxReplyBytes` is dropped: ReplyTooLargeError (reply-guard.ts).
    */

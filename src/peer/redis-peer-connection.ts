@@ -114,6 +114,14 @@ export class RedisPeerConnection implements PeerConnection {
     return this.stream.status === 'ready' && this.query.status === 'ready';
   }
 
+  get downCause(): string | null {
+    for (const client of [this.stream, this.query]) {
+      const cause = client.status === 'ready' ? undefined : this.lastConnectError.get(client);
+      if (cause !== undefined) return new PeerUnavailableError(this.peerId, this.address, cause).message;
+    }
+    return null;
+  }
+
   onStateChange(listener: (event: PeerConnectionEvent) => void): void {
     this.listeners.push(listener);
   }

@@ -118,4 +118,30 @@ describe('secure peers', () => {
     }
     expect(logged.join('')).not.toContain('not-the-secret');
   });
+
+  it('names the cause of a connection that is down even when nothing has called the peer yet', async () => {
+    // No tailer reads, no pings, no cold path: only the connection itself can say why it is down
+    // (as for a tailer waiting out its backoff or an open circuit when its credentials were changed).
+    const quietStore = await RedisStore.connect({ url: plain.url, prefix: 'q:', nodeId: 'quiet' });
+    const quiet = new ReplicationEngine(
+      parseConfig({
+        local_node_id: 'quiet',
+        local: { redis_url: plain.url, redis_prefix: 'q:' },
+        settings: { hot_path: { enabled: false }, cold_path: { enabled: false }, peer_health: { enabled: false } },
+        peers: [{ node_id: 'acl-peer', redis_url: acl.url.replace(/\/\/.*@/, '//'), redis_prefix: 'a:', username: 'replicator', password: 'not-the-secret' }],
+        cursor: { sqlite_path: path.join(tmp, 'quiet-cursors.db') },
+      }),
+      { store: quietStore },
+    );
+    await quiet.start();
+    try {
+      const pattern = new RegExp(`^peer acl-peer at 127\\.0\\.0\\.1:${acl.port}: not connected: WRONGPASS`);
+      await waitFor(() => pattern.test(quiet.status().peers[0]?.last_error ?? ''), {
+        what: `the down connection's cause in status (last: ${quiet.status().peers[0]?.last_error})`,
+      });
+    } finally {
+      await quiet.shutdown();
+      await quietStore.close();
+    }
+  });
 });
