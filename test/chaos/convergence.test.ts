@@ -9,7 +9,8 @@
 import { appendFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Cluster } from './support/cluster.js';
-import { FaultRunner, formatSchedule, generateSchedule } from './support/faults.js';
+import { FaultRunner, formatSchedule, generateSchedule, parseFaultKinds } from './support/faults.js';
+import { HealthProbe } from './support/http-abuse.js';
 import { Oracle, type Violation } from './support/oracle.js';
 import { Rng } from './support/rng.js';
 import { collectRunStats, type RunStats } from './support/stats.js';
@@ -23,6 +24,7 @@ const seeds = SEED !== undefined ? [SEED] : Array.from({ length: SEED_COUNT }, (
 /** Bound on convergence after healing. */
 const CONVERGE_TIMEOUT_MS = Number(process.env.CHAOS_CONVERGE_TIMEOUT_MS ?? 60_000);
 const REPORT_FILE = process.env.CHAOS_REPORT;
+const ONLY_FAULTS = process.env.CHAOS_FAULTS ? parseFaultKinds(process.env.CHAOS_FAULTS) : undefined;
 
 interface Profile {
   nodes: number;
@@ -40,18 +42,20 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 async function runSeed(seed: number): Promise<RunStats> {
   const profile = profileFor(seed);
   const rng = new Rng(seed);
-  const schedule = generateSchedule(rng.fork('schedule'), { nodes: profile.nodes, durationMs: profile.durationMs, extra: profile.extraFaults });
+  const schedule = generateSchedule(rng.fork('schedule'), { nodes: profile.nodes, durationMs: profile.durationMs, extra: profile.extraFaults, ...(ONLY_FAULTS ? { only: ONLY_FAULTS } : {}) });
   const header = `chaos seed ${seed} (${LONG ? 'long' : 'quick'} profile): ${profile.nodes} nodes, ${profile.durationMs / 1000}s of faults\n` +
-    `replay: CHAOS_SEED=${seed}${LONG ? ' CHAOS_LONG=1' : ''} npm run chaos\nschedule:\n${formatSchedule(schedule)}`;
+    `replay: CHAOS_SEED=${seed}${LONG ? ' CHAOS_LONG=1' : ''}${ONLY_FAULTS ? ` CHAOS_FAULTS=${ONLY_FAULTS.join(',')}` : ''} npm run chaos\nschedule:\n${formatSchedule(schedule)}`;
   console.log(header);
 
   const cluster = await Cluster.start({ nodes: profile.nodes, label: `seed${seed}` });
   const oracle = new Oracle();
   const workload = new Workload(cluster, oracle, rng.fork('workload'), DEFAULT_WORKLOAD);
   const runner = new FaultRunner(cluster, workload, oracle);
+  const health = new HealthProbe(cluster);
   let failed = true;
   try {
     const t0 = Date.now();
+    health.start();
     workload.start();
     const played = runner.run(schedule);
     await sleep(Math.max(0, t0 + profile.durationMs - Date.now()));
@@ -69,7 +73,8 @@ async function runSeed(seed: number): Promise<RunStats> {
       problems.push(`no convergence: ${err instanceof Error ? err.message : String(err)}`);
     }
     const convergeMs = Date.now() - healedAt;
-    const violations: Violation[] = records ? oracle.check(records) : [];
+    const clocks = await Promise.all(cluster.nodes.map(async (n) => ({ node: n.id, hlc: await n.redis.hget(n.keys.meta, 'hlc') })));
+    const violations: Violation[] = records ? [...oracle.check(records), ...oracle.checkClocks(records, clocks)] : oracle.checkClocks([], clocks);
     for (const v of violations.slice(0, 30)) problems.push(`oracle: ${v.key}: ${v.problem}`);
     if (violations.length > 30) problems.push(`oracle: … ${violations.length - 30} more`);
     for (const u of workload.stats.unexpected.slice(0, 10)) problems.push(`unexpected answer: ${u}`);
@@ -87,6 +92,8 @@ async function runSeed(seed: number): Promise<RunStats> {
       }
     }
     await runner.settle();
+    await health.stop();
+    for (const f of health.failures.slice(0, 10)) problems.push(`health: ${f}`);
     for (const exit of cluster.exits) {
       if (!exit.expected) problems.push(`${exit.node}'s daemon exited on its own (code ${exit.code}, signal ${exit.signal}): ${exit.stderr}`);
     }
@@ -96,7 +103,7 @@ async function runSeed(seed: number): Promise<RunStats> {
       if (code !== 0) problems.push(`${node.id}: SIGTERM exit code ${code} (0 expected)`);
     }
 
-    const stats = collectRunStats({ seed, profile, cluster, oracle, workload, runner, records: records ?? [], convergeMs, chaosMs: healedAt - t0, faults: schedule.length });
+    const stats = collectRunStats({ seed, profile, cluster, oracle, workload, runner, records: records ?? [], convergeMs, chaosMs: healedAt - t0, faults: schedule.length, health });
     console.log(`chaos seed ${seed}: what happened:\n${runner.log.timeline.join('\n')}`);
     console.log(`chaos seed ${seed}: ${stats.summary}`);
     if (REPORT_FILE) appendFileSync(REPORT_FILE, JSON.stringify({ ...stats, ok: problems.length === 0, problems }) + '\n');
@@ -111,6 +118,7 @@ async function runSeed(seed: number): Promise<RunStats> {
     return stats;
   } finally {
     await workload.stop();
+    await health.stop();
     await cluster.stop({ keepDir: failed });
   }
 }

@@ -33,6 +33,12 @@ export interface RedisTlsFiles {
   key: Buffer;
 }
 
+export interface RestartOptions {
+  keepData?: boolean;
+  fromSnapshot?: string;
+  beforeStart?: (dataDir: string) => void | Promise<void>;
+}
+
 export interface RedisServer {
   readonly host: '127.0.0.1';
   readonly port: number;
@@ -54,8 +60,9 @@ export interface RedisServer {
    * SIGTERM (if running) and start again on the same port. `keepData: false` wipes the data dir first
    * (simulated data loss). Default true, which only keeps data for a server started with `persistence: true`.
    * `fromSnapshot` replaces the data dir by a copy made with `snapshot()` (an older RDB/AOF restored).
+   * `beforeStart` runs on the data dir while the server is down (e.g. to put a snapshot of its own back).
    */
-  restart(opts?: { keepData?: boolean; fromSnapshot?: string }): Promise<void>;
+  restart(opts?: RestartOptions): Promise<void>;
   /**
    * SAVE, then copy the data dir (RDB, and the AOF when `persistence`) aside; returns its path.
    * `restart({ fromSnapshot })` starts the server from that copy: its data goes back in time.
@@ -167,13 +174,17 @@ class ManagedRedis implements RedisServer {
     await this.terminate('SIGKILL');
   }
 
-  async restart(opts: { keepData?: boolean; fromSnapshot?: string } = {}): Promise<void> {
+  async restart(opts: RestartOptions = {}): Promise<void> {
     if (this.stopping) throw new Error('restart() after stop(): the server is gone');
     await this.terminate('SIGTERM');
     if (opts.keepData === false || opts.fromSnapshot !== undefined) {
       await rm(this.dataDir, { recursive: true, force: true });
     }
     if (opts.fromSnapshot !== undefined) await cp(opts.fromSnapshot, this.dataDir, { recursive: true });
+    if (opts.beforeStart) {
+      await mkdir(this.dataDir, { recursive: true });
+      await opts.beforeStart(this.dataDir);
+    }
     await this.launch();
   }
 

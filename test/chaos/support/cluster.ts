@@ -18,6 +18,20 @@ import { startRedis, type RedisServer } from '../../support/redis-server.js';
 import { waitFor } from '../../support/wait.js';
 import type { ListedRecord, Stamp } from './oracle.js';
 
+/** The chaos configs' payload limit: the big-record bursts sit just under it, the over-limit poison just past it. */
+export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+/**
+ * Redis's own request limits, scaled down with the payload limit. Production: 16 MiB records against Redis's
+ * default 512 MB `proto-max-bulk-len` (and 1 GB query buffer), so 32 records in one call are past it. Here:
+ * 1 MiB records against 16 MiB, so a batch of the chaos configs' size (20) of near-limit records is past it,
+ * as a production backlog of 40 such records is. An apply call or cold-path round that is not bounded in bytes
+ * fails here as it would there.
+ */
+export const REDIS_SCALED_LIMITS = { 'proto-max-bulk-len': '16mb', 'client-query-buffer-limit': '32mb' };
+/** Every daemon reads its peers as this ACL user (the credential faults change its password on one Redis). */
+export const PEER_USER = 'chaos-peer';
+export const PEER_PASSWORD = 'chaos-peer-secret';
+
 export interface ClusterOptions {
   nodes: number;
   /** Names the temp dir of configs, cursor files and (after a failure) logs: `/tmp/re-chaos-<label>-*`. */
@@ -61,6 +75,8 @@ export class ClusterNode {
   readonly redis: Redis;
   readonly keys: StoreKeys;
   private expectingExit = false;
+  /** Peak RSS (VmHWM, KiB) of this node's daemons so far, read before each is stopped. */
+  peakRssKb = 0;
 
   constructor(
     readonly index: number,
@@ -101,10 +117,23 @@ export class ClusterNode {
     this.daemon = d;
   }
 
+  /** Reads the running daemon's peak RSS into `peakRssKb`. */
+  sampleRss(): void {
+    const pid = this.daemon?.proc.pid;
+    if (pid === undefined) return;
+    try {
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      this.peakRssKb = Math.max(this.peakRssKb, kb);
+    } catch {
+      // exited meanwhile, or no /proc
+    }
+  }
+
   /** kill -9: no graceful shutdown, batches and HTTP requests in flight are cut. */
   async killDaemon(): Promise<void> {
     const d = this.daemon;
     if (!d) return;
+    this.sampleRss();
     this.expectingExit = true;
     await d.kill();
     this.pastLogs.push(...d.logs);
@@ -115,6 +144,7 @@ export class ClusterNode {
   async stopDaemon(): Promise<number | null> {
     const d = this.daemon;
     if (!d) return null;
+    this.sampleRss();
     this.expectingExit = true;
     d.signal('SIGTERM');
     const code = await Promise.race([d.exitCode(), new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000).unref())]);
@@ -187,7 +217,12 @@ export class Cluster {
   }
 
   private async boot(n: number): Promise<void> {
-    const started = await Promise.allSettled(Array.from({ length: n }, () => startRedis({ persistence: true })));
+    const started = await Promise.allSettled(Array.from({ length: n }, () => startRedis({
+      persistence: true,
+      aclUser: { username: PEER_USER, password: PEER_PASSWORD },
+      // No automatic AOF rewrite: a snapshot is a copy of the AOF directory (see local-loss.ts).
+      config: { ...REDIS_SCALED_LIMITS, 'auto-aof-rewrite-percentage': '0' },
+    })));
     this.servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -215,7 +250,7 @@ export class Cluster {
         http: { listen: '127.0.0.1:0' },
         store: {
           cdc_maxlen: 50,
-          max_payload_bytes: 1024 * 1024,
+          max_payload_bytes: MAX_PAYLOAD_BYTES,
           memory_threshold: 0.8,
           memory_poll_interval: '200ms',
         },
@@ -231,6 +266,8 @@ export class Cluster {
             node_id: peer.id,
             redis_url: this.proxies[node.index]![peer.index]!.url(),
             redis_prefix: peer.prefix,
+            username: PEER_USER,
+            password: PEER_PASSWORD,
             circuit_failure_threshold: 3,
             circuit_reset_timeout_sec: 1,
           })),

@@ -3,8 +3,10 @@
 // A schedule is a list of faults, each starting at a time offset: link faults (cut, black hole, latency,
 // partitions) hold for a window and are then healed; node faults (Redis restarted with or without its data,
 // daemon kill -9 with its cursor file deleted or corrupted, poison stream entries, stream trimming past the
-// readers' cursors, memory pressure) act once or for a window. Every generated schedule contains every kind at
-// least once, so even a single seed exercises them all.
+// readers' cursors, memory pressure) act once or for a window. The hostile and careless kinds (issue 14):
+// bursts of records at the payload limit, hostile stamps on the wire, FLUSHALL and an older-snapshot restore
+// under a running daemon, a peer's Redis refusing the daemon's credentials, slow and stalled HTTP clients.
+// Every generated schedule contains every kind at least once, so even a single seed exercises them all.
 //
 // Node-level actions take one global lock: the data-loss rule (see `wipe`) must look at a mesh where no other
 // node is being wiped or restarted at the same moment.
@@ -14,13 +16,17 @@ import { ZSTD_MAGIC } from '../../../src/cdc/compression.js';
 import { formatHlc } from '../../../src/model/hlc.js';
 import { streamedZeroFrame } from '../../support/zstd-frames.js';
 import { waitFor } from '../../support/wait.js';
-import type { Cluster, ClusterNode } from './cluster.js';
+import { bigBody, bigKey, burstSizes, nestedJson } from './big-records.js';
+import { MAX_PAYLOAD_BYTES, PEER_PASSWORD, PEER_USER, type Cluster, type ClusterNode } from './cluster.js';
+import { describeStampKind, hostileStampFields, STAMP_KINDS, type StampKind } from './hostile-entries.js';
+import { abuseHttp, abusePlan } from './http-abuse.js';
+import { flushAll, restoreAof, snapshotAof, waitForRefill } from './local-loss.js';
 import { compareStamps, type Oracle } from './oracle.js';
 import { Rng } from './rng.js';
 import type { Workload } from './workload.js';
 
 export const POISON_KINDS = [
-  'bad_zstd', 'bad_hash', 'missing_data', 'missing_key', 'unknown_op', 'bad_meta', 'bad_stamp', 'zstd_bomb', 'bad_key',
+  'bad_zstd', 'bad_hash', 'missing_data', 'missing_key', 'unknown_op', 'bad_meta', 'bad_stamp', 'zstd_bomb', 'zstd_over_limit', 'bad_key',
   // Extreme stamps (issue 14): past 2^53 ms, at 10^16 − 1 ms, and far in the future (refused, not rejected).
   'stamp_past_2_53', 'stamp_max_digits', 'stamp_far_future',
 ] as const;
@@ -36,11 +42,18 @@ export type Fault =
   | { kind: 'daemon-kill'; node: number; cursor: 'keep' | 'delete' | 'garbage'; downMs: number; garbageSeed: number }
   | { kind: 'poison'; node: number; entries: PoisonKind[] }
   | { kind: 'stream-trim'; node: number; durationMs: number }
-  | { kind: 'memory-pressure'; node: number; durationMs: number };
+  | { kind: 'memory-pressure'; node: number; durationMs: number }
+  | { kind: 'big-burst'; node: number; count: number; compressible: number; backlog: boolean; durationMs: number; seed: number }
+  | { kind: 'hostile-stamps'; node: number; entries: StampKind[]; delKey: number }
+  | { kind: 'redis-flushall'; node: number }
+  | { kind: 'snapshot-restore'; node: number; ageMs: number }
+  | { kind: 'peer-auth'; owner: number; how: 'password' | 'acl'; durationMs: number }
+  | { kind: 'http-abuse'; node: number; durationMs: number; seed: number };
 
 export type FaultKind = Fault['kind'];
 export const FAULT_KINDS: readonly FaultKind[] = [
   'link-cut', 'link-blackhole', 'link-slow', 'partition', 'redis-restart', 'redis-wipe', 'daemon-kill', 'poison', 'stream-trim', 'memory-pressure',
+  'big-burst', 'hostile-stamps', 'redis-flushall', 'snapshot-restore', 'peer-auth', 'http-abuse',
 ];
 
 export interface ScheduledFault {
@@ -54,6 +67,18 @@ export interface ScheduleOptions {
   durationMs: number;
   /** Random faults on top of one of each kind. */
   extra: number;
+  /**
+   * Only these kinds (CHAOS_FAULTS, `npm run chaos -- --faults a,b`): to replay one fault class against a fix.
+   * The final partition stays. Undefined: every kind.
+   */
+  only?: readonly FaultKind[];
+}
+
+/** Parses a comma-separated list of fault kinds, naming an unknown one. */
+export function parseFaultKinds(text: string): FaultKind[] {
+  const kinds = text.split(',').map((k) => k.trim()).filter((k) => k !== '');
+  for (const k of kinds) if (!FAULT_KINDS.includes(k as FaultKind)) throw new Error(`unknown fault kind "${k}" (known: ${FAULT_KINDS.join(', ')})`);
+  return kinds as FaultKind[];
 }
 
 function faultOf(kind: FaultKind, rng: Rng, n: number): Fault {
@@ -88,6 +113,22 @@ function faultOf(kind: FaultKind, rng: Rng, n: number): Fault {
       return { kind, node, durationMs: window() };
     case 'memory-pressure':
       return { kind, node, durationMs: window() };
+    case 'big-burst': {
+      const count = rng.int(24, 40);
+      // Half the bursts all compressible (≈ 1 MiB each inside a frame of a few hundred bytes), half mixed.
+      const compressible = rng.chance(0.5) ? count : rng.int(0, count);
+      return { kind, node, count, compressible, backlog: rng.chance(0.6), durationMs: window(), seed: rng.u32() };
+    }
+    case 'hostile-stamps':
+      return { kind, node, entries: rng.shuffle(STAMP_KINDS).slice(0, rng.int(2, STAMP_KINDS.length)), delKey: rng.int(0, 1000) };
+    case 'redis-flushall':
+      return { kind, node };
+    case 'snapshot-restore':
+      return { kind, node, ageMs: window() };
+    case 'peer-auth':
+      return { kind, owner: node, how: rng.pick(['password', 'acl'] as const), durationMs: window() };
+    case 'http-abuse':
+      return { kind, node, durationMs: window(), seed: rng.u32() };
   }
 }
 
@@ -97,8 +138,12 @@ function windowOf(f: Fault): number {
       return f.downMs + 3000;
     case 'redis-restart':
     case 'redis-wipe':
+    case 'redis-flushall':
     case 'poison':
+    case 'hostile-stamps':
       return 2000;
+    case 'snapshot-restore':
+      return f.ageMs + 2000;
     default:
       return f.durationMs;
   }
@@ -111,11 +156,20 @@ const REQUIRED_VARIANTS: ((f: Fault) => Fault | null)[] = [
   (f) => (f.kind === 'redis-restart' ? { ...f, how: 'sigkill' } : null),
   (f) => (f.kind === 'redis-restart' ? { ...f, how: 'sigterm' } : null),
   (f) => (f.kind === 'poison' ? { ...f, entries: [...POISON_KINDS] } : null),
+  (f) => (f.kind === 'hostile-stamps' ? { ...f, entries: [...STAMP_KINDS] } : null),
+  (f) => (f.kind === 'peer-auth' ? { ...f, how: 'password' } : null),
+  (f) => (f.kind === 'peer-auth' ? { ...f, how: 'acl' } : null),
+  (f) => (f.kind === 'big-burst' ? { ...f, backlog: true } : null),
 ];
-const REQUIRED_KINDS: FaultKind[] = ['daemon-kill', 'daemon-kill', 'redis-restart', 'redis-restart', 'poison'];
+const REQUIRED_KINDS: FaultKind[] = ['daemon-kill', 'daemon-kill', 'redis-restart', 'redis-restart', 'poison', 'hostile-stamps', 'peer-auth', 'peer-auth', 'big-burst'];
 
 export function generateSchedule(rng: Rng, options: ScheduleOptions): ScheduledFault[] {
-  const kinds = rng.shuffle([...FAULT_KINDS.filter((k) => !REQUIRED_KINDS.includes(k)), ...REQUIRED_KINDS, ...Array.from({ length: options.extra }, () => rng.pick(FAULT_KINDS))]);
+  const allowed = options.only ?? FAULT_KINDS;
+  const kinds = rng.shuffle([
+    ...allowed.filter((k) => !REQUIRED_KINDS.includes(k)),
+    ...REQUIRED_KINDS.filter((k) => allowed.includes(k)),
+    ...Array.from({ length: options.extra }, () => rng.pick(allowed)),
+  ]);
   const required = [...REQUIRED_VARIANTS];
   const out = kinds.map((kind) => {
     let fault = faultOf(kind, rng, options.nodes);
@@ -156,6 +210,18 @@ export function describeFault(f: Fault): string {
       return `cut every link reading ${id(f.node)} for ${secs(f.durationMs)} and XTRIM its stream to 0 in the middle`;
     case 'memory-pressure':
       return `${id(f.node)}'s Redis near maxmemory for ${secs(f.durationMs)}`;
+    case 'big-burst':
+      return `burst of ${f.count} records at the payload limit to ${id(f.node)} (${f.compressible} compressible)${f.backlog ? `, its readers cut for ${secs(f.durationMs)} (backlog)` : ''}`;
+    case 'hostile-stamps':
+      return `XADD hostile stamps into ${id(f.node)}'s stream: ${f.entries.join(', ')}`;
+    case 'redis-flushall':
+      return `FLUSHALL ${id(f.node)}'s Redis under its running daemon (data loss)`;
+    case 'snapshot-restore':
+      return `restart ${id(f.node)}'s Redis from its AOF as of ${secs(f.ageMs)} earlier, daemon running (data loss)`;
+    case 'peer-auth':
+      return `${id(f.owner)}'s Redis refuses the daemons' peer user (${f.how === 'password' ? 'password changed' : 'ACL: -@all'}) for ${secs(f.durationMs)}`;
+    case 'http-abuse':
+      return `slow and stalled HTTP clients against ${id(f.node)} for ${secs(f.durationMs)}`;
   }
 }
 
@@ -173,6 +239,22 @@ export interface FaultLog {
   wipes: number;
   /** Longest wait for the data-loss rule before a wipe. */
   maxWipeWaitMs: number;
+  flushes: number;
+  snapshotRestores: number;
+  /** Time from each local data loss (wipe, FLUSHALL, snapshot restore) to the node holding everything again. */
+  refillMs: { kind: string; ms: number }[];
+  bigRecordsSent: number;
+  bigRecordsAcked: number;
+  stampEntries: number;
+  /** (entry, reader) pairs where the reader logged the hostile-stamp entry by id (refused or counted). */
+  stampRefusals: number;
+  stampDeliveries: number;
+  authFaults: number;
+  /** (fault, reader) pairs where the reader named the credential failure, of those whose link stayed up. */
+  authReported: number;
+  authEligible: number;
+  abuseConnections: number;
+  abuseClosedByServer: number;
   errors: string[];
 }
 
@@ -182,6 +264,9 @@ interface LinkEffect {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What a reader must name when a peer's Redis refuses its credentials (not "Stream isn't writeable"). */
+const CREDENTIAL_ERROR = /WRONGPASS|NOAUTH|NOPERM|auth|password|permission/i;
 
 /** A sleep that `healAll` ends early. */
 class Heal {
@@ -212,7 +297,11 @@ class Heal {
 }
 
 export class FaultRunner {
-  readonly log: FaultLog = { timeline: [], poisonEntries: 0, poisonRejections: 0, poisonDeliveries: 0, wipes: 0, maxWipeWaitMs: 0, errors: [] };
+  readonly log: FaultLog = {
+    timeline: [], poisonEntries: 0, poisonRejections: 0, poisonDeliveries: 0, wipes: 0, maxWipeWaitMs: 0, flushes: 0, snapshotRestores: 0, refillMs: [],
+    bigRecordsSent: 0, bigRecordsAcked: 0, stampEntries: 0, stampRefusals: 0, stampDeliveries: 0, authFaults: 0, authReported: 0, authEligible: 0,
+    abuseConnections: 0, abuseClosedByServer: 0, errors: [],
+  };
   private readonly effects = new Map<string, Set<LinkEffect>>();
   private nodeLock: Promise<unknown> = Promise.resolve();
   private started = 0;
@@ -326,6 +415,17 @@ export class FaultRunner {
         await Promise.all([this.linkWindow(readers, { mode: 'refuse' }, f.durationMs, describeFault(f)), trim]);
         return;
       }
+      case 'big-burst':
+        return this.bigBurst(f);
+      case 'hostile-stamps':
+        return this.hostileStamps(f);
+      case 'redis-flushall':
+      case 'snapshot-restore':
+        return this.localLoss(f);
+      case 'peer-auth':
+        return this.withNodeLock(() => this.peerAuth(f));
+      case 'http-abuse':
+        return this.httpAbuse(f);
       case 'memory-pressure': {
         const node = nodes[f.node]!;
         const info = await node.redis.info('memory');
@@ -350,6 +450,36 @@ export class FaultRunner {
    */
   private async poison(f: Extract<Fault, { kind: 'poison' }>): Promise<void> {
     const node = this.cluster.nodes[f.node]!;
+    const counted = await this.inject(node, describeFault(f), f.entries.map((kind) => this.poisonFields(kind, node)));
+    this.log.poisonEntries += counted.entries;
+    void counted.done.then(({ logged, pairs }) => {
+      this.log.poisonRejections += logged;
+      this.log.poisonDeliveries += pairs;
+      this.note(`poison in node-${f.node}'s stream: ${logged} of ${pairs} (entry, reader) pairs rejected and logged`);
+    });
+  }
+
+  /**
+   * Hostile stamps, injected like poison. What a reader must do is the clock rule and the oracle's (the keys
+   * never exist, the forged DEL never wins, no clock moves ahead); the log lines naming each entry are counted.
+   */
+  private async hostileStamps(f: Extract<Fault, { kind: 'hostile-stamps' }>): Promise<void> {
+    const node = this.cluster.nodes[f.node]!;
+    const fields = f.entries.map((kind) => {
+      const key = kind === 'year_2100_del' ? this.workload.keyAt(f.delKey) : `poison/${node.id}/${++this.poisonCounter}/${kind}`;
+      return hostileStampFields(kind, node.id, key, this.poisonCounter);
+    });
+    const counted = await this.inject(node, `${describeFault(f)}: ${f.entries.map(describeStampKind).join('; ')}`, fields);
+    this.log.stampEntries += counted.entries;
+    void counted.done.then(({ logged, pairs }) => {
+      this.log.stampRefusals += logged;
+      this.log.stampDeliveries += pairs;
+      this.note(`hostile stamps in node-${f.node}'s stream: ${logged} of ${pairs} (entry, reader) pairs logged by entry id`);
+    });
+  }
+
+  /** XADDs raw entries into `node`'s stream once its readers are ready; `done` counts the readers' log lines. */
+  private async inject(node: ClusterNode, what: string, entries: (string | Buffer)[][]): Promise<{ entries: number; done: Promise<{ logged: number; pairs: number }> }> {
     const readers = this.cluster.nodes.filter((n) => n !== node);
     const linkPasses = (r: ClusterNode): boolean => ![...(this.effects.get(`${r.index}<${node.index}`) ?? [])].some((e) => e.mode !== undefined);
     // …and every reader that can reach it is connected and caught up (at ~100 entries/s a stream capped near 50
@@ -366,27 +496,25 @@ export class FaultRunner {
       return true;
     };
     await waitFor(async () => this.heal.done || (await readersReady()), { what: 'readers of the poisoned node ready', timeoutMs: 20_000, intervalMs: 100 }).catch(() => undefined);
-    this.note(describeFault(f));
+    this.note(what);
     const ids: string[] = [];
-    for (const kind of f.entries) {
-      const id = await node.redis.xadd(node.keys.stream, '*', ...this.poisonFields(kind, node));
+    for (const fields of entries) {
+      const id = await node.redis.xadd(node.keys.stream, '*', ...fields);
       if (id) ids.push(id);
     }
-    this.log.poisonEntries += ids.length;
-    const rejectedBy = (reader: ClusterNode): number => {
-      // A far-future stamp is refused for now (logged with its entry id), not rejected: both count.
-      const refusal = (msg: string): boolean => msg.startsWith('rejected CDC entry') || msg.startsWith('refused a change stamped too far ahead');
-      const seen = new Set(reader.allLogs().filter((l) => refusal(l.msg) && l.peer_id === node.id).map((l) => String(l.entry_id)));
+    // A reader's log line about the entry, by its id: a rejection, or a far-future stamp refused for now.
+    const logged = (msg: string): boolean => msg.startsWith('rejected CDC entry') || msg.startsWith('refused a change stamped too far ahead');
+    const loggedBy = (reader: ClusterNode): number => {
+      const seen = new Set(reader.allLogs().filter((l) => logged(l.msg) && l.peer_id === node.id).map((l) => String(l.entry_id)));
       return ids.filter((id) => seen.has(id)).length;
     };
     // Counted in the background: the schedule (and healing) does not wait for it.
-    this.background.push((async () => {
-      await waitFor(() => readers.every((r) => rejectedBy(r) === ids.length), { what: 'poison rejected by every reader', timeoutMs: 15_000, intervalMs: 200 }).catch(() => undefined);
-      const rejected = readers.reduce((sum, r) => sum + rejectedBy(r), 0);
-      this.log.poisonRejections += rejected;
-      this.log.poisonDeliveries += ids.length * readers.length;
-      this.note(`poison in node-${f.node}'s stream: ${rejected} of ${ids.length * readers.length} (entry, reader) pairs rejected and logged`);
-    })());
+    const done = (async () => {
+      await waitFor(() => readers.every((r) => loggedBy(r) === ids.length), { what: 'injected entries logged by every reader', timeoutMs: 15_000, intervalMs: 200 }).catch(() => undefined);
+      return { logged: readers.reduce((sum, r) => sum + loggedBy(r), 0), pairs: ids.length * readers.length };
+    })();
+    this.background.push(done.then(() => undefined));
+    return { entries: ids.length, done };
   }
 
   /** Waits for the background bookkeeping (poison rejection counts). */
@@ -395,30 +523,178 @@ export class FaultRunner {
   }
 
   /**
-   * The data-loss rule: a Redis is wiped only once every acknowledged write would survive it. With the node's
-   * gate closed and its requests settled, wait until for every key some OTHER node holds a stamp at least as
-   * great as the greatest acknowledged one (the write itself or something that beats it); then wipe.
+   * The data-loss rule: a node's data is destroyed only once every acknowledged write would survive it. With the
+   * node's gate closed and its requests settled, wait until for every key some OTHER node holds a stamp at least
+   * as great as the greatest acknowledged one (the write itself or something that beats it); then `destroy`.
+   * Afterwards the gate reopens and the node must refill, bounded, with its daemon running (never restarted
+   * here: a daemon that exits on its own is reported by the suite).
    */
-  private async wipe(node: ClusterNode): Promise<void> {
-    this.note(`${describeFault({ kind: 'redis-wipe', node: node.index })}: waiting until its acknowledged writes are on another node`);
+  private async underDataLossRule(node: ClusterNode, kind: 'wipe' | 'flushall' | 'snapshot-restore', what: string, destroy: () => Promise<void>): Promise<void> {
+    this.note(`${what}: waiting until its acknowledged writes are on another node`);
     const t0 = Date.now();
     this.workload.close(node.index);
     await this.workload.drain(node.index);
     const others = this.cluster.nodes.filter((n) => n !== node);
-    await waitFor(async () => {
-      const highWater = this.oracle.ackedHighWater();
-      const keys = [...highWater.keys()];
-      const states = await Promise.all(others.map((n) => n.stamps(keys)));
-      return keys.every((k) => states.some((s) => {
-        const st = s.get(k);
-        return st !== undefined && compareStamps(st, highWater.get(k)!) >= 0;
-      }));
-    }, { what: `node-${node.index}'s acknowledged writes replicated before the wipe`, timeoutMs: 90_000, intervalMs: 200 });
+    let highWater = this.oracle.ackedHighWater();
+    try {
+      await waitFor(async () => {
+        highWater = this.oracle.ackedHighWater();
+        const keys = [...highWater.keys()];
+        const states = await Promise.all(others.map((n) => n.stamps(keys)));
+        return keys.every((k) => states.some((s) => {
+          const st = s.get(k);
+          return st !== undefined && compareStamps(st, highWater.get(k)!) >= 0;
+        }));
+      }, { what: `node-${node.index}'s acknowledged writes replicated before the ${kind}`, timeoutMs: 90_000, intervalMs: 200 });
+    } catch (err) {
+      this.workload.openGate(node.index);
+      throw err;
+    }
     this.log.maxWipeWaitMs = Math.max(this.log.maxWipeWaitMs, Date.now() - t0);
-    await node.server.restart({ keepData: false });
-    this.log.wipes++;
+    const daemon = node.daemon;
+    const lostAt = Date.now();
+    await destroy();
     this.workload.openGate(node.index);
-    this.note(`node-${node.index}'s Redis is back, empty (waited ${Date.now() - t0} ms for replication first)`);
+    this.note(`${what}: done (waited ${lostAt - t0} ms for replication first)`);
+    const ms = await waitForRefill(node, highWater, lostAt);
+    if (node.daemon !== daemon) throw new Error(`${node.id}'s daemon was replaced during the refill`);
+    this.log.refillMs.push({ kind, ms });
+    this.note(`${node.id} refilled ${ms} ms after the ${kind}, same daemon`);
+  }
+
+  private async wipe(node: ClusterNode): Promise<void> {
+    await this.underDataLossRule(node, 'wipe', describeFault({ kind: 'redis-wipe', node: node.index }), async () => {
+      await node.server.restart({ keepData: false });
+      this.log.wipes++;
+    });
+  }
+
+  /** FLUSHALL, or a restart from an AOF snapshot taken `ageMs` earlier: local data lost under a running daemon. */
+  private async localLoss(f: Extract<Fault, { kind: 'redis-flushall' | 'snapshot-restore' }>): Promise<void> {
+    const node = this.cluster.nodes[f.node]!;
+    if (f.kind === 'redis-flushall') {
+      return this.withNodeLock(() => this.underDataLossRule(node, 'flushall', describeFault(f), async () => {
+        await flushAll(node);
+        this.log.flushes++;
+      }));
+    }
+    const snapshot = await this.withNodeLock(async () => snapshotAof(node, this.cluster.dir));
+    this.note(`snapshot of ${node.id}'s AOF taken`);
+    await this.heal.sleep(f.ageMs);
+    return this.withNodeLock(() => this.underDataLossRule(node, 'snapshot-restore', describeFault(f), async () => {
+      await restoreAof(node, snapshot);
+      this.log.snapshotRestores++;
+    }));
+  }
+
+  /**
+   * A burst of PUTs at the payload limit to one node, through HTTP like any write (acknowledged ones must
+   * converge), optionally with every link reading the node cut meanwhile, so the readers meet the burst as
+   * one backlog on healing — or, when the capped stream was trimmed past them, as one cold-path repair.
+   */
+  private async bigBurst(f: Extract<Fault, { kind: 'big-burst' }>): Promise<void> {
+    const node = this.cluster.nodes[f.node]!;
+    const rng = new Rng(f.seed);
+    const readers = this.cluster.nodes.filter((n) => n !== node).map((n) => [n.index, node.index] as [number, number]);
+    const cut = f.backlog ? this.linkWindow(readers, { mode: 'refuse' }, f.durationMs, describeFault(f)) : (this.note(describeFault(f)), Promise.resolve());
+    const sizes = burstSizes(rng, f.count, MAX_PAYLOAD_BYTES);
+    const compressible = new Set(rng.shuffle(sizes.map((_, i) => i)).slice(0, f.compressible));
+    let acked = 0;
+    let next = 0;
+    const sender = async (): Promise<void> => {
+      while (next < sizes.length && !this.heal.done) {
+        const i = next++;
+        const body = bigBody(rng, sizes[i]!, `big:${f.seed}:${i}`, compressible.has(i));
+        this.log.bigRecordsSent++;
+        if ((await this.workload.put(node, bigKey(i), body, 'application/octet-stream', 15_000)) === 200) acked++;
+      }
+    };
+    await Promise.all([sender(), sender(), sender()]);
+    this.log.bigRecordsAcked += acked;
+    this.note(`big-record burst to ${node.id}: ${acked} of ${sizes.length} acknowledged`);
+    await cut;
+  }
+
+  /**
+   * The peer user's credentials refused by one node's Redis (password changed, or its ACL stripped), its open
+   * connections killed. Every reader whose link stayed up must name the cause in /status (`last_error`, what
+   * `replication-engine status` shows) while it lasts; after the restore, the suite's final link check wants every link healthy again.
+   */
+  private async peerAuth(f: Extract<Fault, { kind: 'peer-auth' }>): Promise<void> {
+    const owner = this.cluster.nodes[f.owner]!;
+    const readers = this.cluster.nodes.filter((n) => n !== owner);
+    const linkPasses = (r: ClusterNode): boolean => ![...(this.effects.get(`${r.index}<${owner.index}`) ?? [])].some((e) => e.mode !== undefined);
+    this.note(describeFault(f));
+    const daemons = new Map(readers.map((r) => [r, r.daemon]));
+    const eligible = new Set(readers.filter((r) => r.daemon && linkPasses(r)));
+    if (f.how === 'password') await owner.redis.call('ACL', 'SETUSER', PEER_USER, 'resetpass', '>not-the-chaos-peer-secret');
+    else await owner.redis.call('ACL', 'SETUSER', PEER_USER, '-@all');
+    await owner.redis.call('CLIENT', 'KILL', 'USER', PEER_USER).catch(() => undefined);
+    const seen = new Map<ClusterNode, Set<string>>(readers.map((r) => [r, new Set()]));
+    const reported = new Set<ClusterNode>();
+    let over = false;
+    const windowEnd = this.heal.sleep(f.durationMs).then(() => {
+      over = true;
+    });
+    while (!over) {
+      for (const r of readers) {
+        if (!linkPasses(r) || r.daemon !== daemons.get(r)) eligible.delete(r);
+        if (!r.daemon) continue;
+        try {
+          const status = (await r.status()) as { peers: { peer_id: string; last_error: string | null }[] };
+          const err = status.peers.find((p) => p.peer_id === owner.id)?.last_error;
+          if (err) {
+            seen.get(r)!.add(err.slice(0, 160));
+            if (CREDENTIAL_ERROR.test(err)) reported.add(r);
+          }
+        } catch {
+          // a reader restarting: not this fault's business
+        }
+      }
+      await Promise.race([windowEnd, sleep(200)]);
+    }
+    await owner.redis.call('ACL', 'SETUSER', PEER_USER, 'on', 'resetpass', `>${PEER_PASSWORD}`, '~*', '&*', '+@all');
+    this.log.authFaults++;
+    const required = [...eligible];
+    this.log.authEligible += required.length;
+    this.log.authReported += required.filter((r) => reported.has(r)).length;
+    for (const r of required) {
+      if (!reported.has(r)) {
+        this.log.errors.push(`${r.id} never named the credential failure of ${owner.id}'s Redis (${f.how}) in /status; last_error seen: ${JSON.stringify([...seen.get(r)!])}`);
+      }
+    }
+    this.note(`${owner.id}'s Redis accepts the peer user again; ${required.filter((r) => reported.has(r)).length} of ${required.length} readers had named the cause`);
+  }
+
+  /**
+   * Slow and stalled HTTP clients against one node for a window, plus a few hostile but valid bodies (JSON nested
+   * as deep as the payload limit allows, acknowledged like any write). The abused node must keep answering the
+   * workload (the /health prober watches the rest).
+   */
+  private async httpAbuse(f: Extract<Fault, { kind: 'http-abuse' }>): Promise<void> {
+    const node = this.cluster.nodes[f.node]!;
+    const daemon = node.daemon;
+    if (!daemon) {
+      this.note(`${describeFault(f)}: skipped, the daemon is down`);
+      return;
+    }
+    const rng = new Rng(f.seed);
+    const plan = abusePlan(rng);
+    this.note(`${describeFault(f)}: ${JSON.stringify(plan)}`);
+    const sent0 = this.workload.sentTo[node.index]!;
+    const answered0 = this.workload.answeredBy[node.index]!;
+    const abuse = abuseHttp(node, plan, MAX_PAYLOAD_BYTES, rng, this.heal.sleep(f.durationMs));
+    const depth = Math.floor((MAX_PAYLOAD_BYTES - 16) / 2);
+    for (let i = rng.int(1, 3); i > 0 && !this.heal.done; i--) await this.workload.put(node, `nest/${node.index}/${i}`, nestedJson(depth, rng.u32()), 'application/json', 15_000);
+    const r = await abuse;
+    this.log.abuseConnections += r.opened;
+    this.log.abuseClosedByServer += r.closedByServer;
+    const sent = this.workload.sentTo[node.index]! - sent0;
+    const answered = this.workload.answeredBy[node.index]! - answered0;
+    if (node.daemon === daemon && node.alive && sent >= 3 && answered === 0) {
+      this.log.errors.push(`${node.id} answered none of the ${sent} requests sent to it during the HTTP abuse`);
+    }
+    this.note(`HTTP abuse of ${node.id} over: ${r.opened} connections (${r.closedByServer} closed by the daemon, ${r.refused} refused); ${answered} of ${sent} requests answered meanwhile`);
   }
 
   private async linkWindow(links: [number, number][], effect: LinkEffect, durationMs: number, what: string): Promise<void> {
@@ -501,6 +777,11 @@ export class FaultRunner {
       case 'bad_stamp':
         return ['op', 'PUT', 'key', key, 'hash', sha(content), 'data', content, 'meta',
           JSON.stringify({ content_type: 'json', version: 1, updated_at: now, hlc: formatHlc(now, 0) })];
+      case 'zstd_over_limit': {
+        // One byte past the limit once inflated: the boundary itself.
+        const size = MAX_PAYLOAD_BYTES + 1;
+        return ['op', 'PUT', 'key', key, 'hash', sha(Buffer.alloc(size)), 'data', streamedZeroFrame(size), 'meta', meta];
+      }
       case 'zstd_bomb': {
         // 2 MiB of zeros in a few hundred bytes; the chaos configs allow 1 MiB.
         const data = streamedZeroFrame(2 * 1024 * 1024);

@@ -38,7 +38,21 @@ export interface DelRequest {
 
 export type WriteRequest = PutRequest | DelRequest;
 
-export type Acked = WriteRequest & Stamp & { version?: number };
+export type Acked = WriteRequest & Stamp & { version?: number; /** Wall-clock ms when the 200 arrived. */ ackedAt: number };
+
+/**
+ * How far ahead of wall clock a stamp may be before the clock rule calls it pinned. Every node shares this
+ * machine's clock, so no legitimate stamp is ahead of the moment it was acknowledged at all; only a received
+ * stamp from the future (the hostile-stamp faults inject nothing nearer than the year 2100) can push a clock
+ * ahead. Must stay at least the mesh's `max_future_skew` (a node may legitimately accept a change up to that far
+ * ahead).
+ */
+export const FUTURE_STAMP_BOUND_MS = 60_000;
+
+/** The physical milliseconds of an hlc, exactly (BigInt: the suite must not share the engine's double arithmetic). */
+export function hlcMs(hlc: string): bigint | null {
+  return /^\d{16}-\d{5}$/.test(hlc) ? BigInt(hlc.slice(0, 16)) : null;
+}
 
 export type Unknown = WriteRequest & { why: string };
 
@@ -67,12 +81,12 @@ export class Oracle {
   unknownCount = 0;
   refused = 0;
 
-  ack(request: WriteRequest, response: Stamp & { version?: number; hash?: string; key?: string }): void {
+  ack(request: WriteRequest, response: Stamp & { version?: number; hash?: string; key?: string }, ackedAt = Date.now()): void {
     if (response.origin !== request.node) this.responseErrors.push(`${request.op} ${request.key} on ${request.node}: acknowledged with origin ${response.origin}`);
     if (response.key !== undefined && response.key !== request.key) this.responseErrors.push(`${request.op} ${request.key}: acknowledged for key ${response.key}`);
     if (!/^\d{16}-\d{5}$/.test(response.hlc)) this.responseErrors.push(`${request.op} ${request.key}: malformed hlc ${response.hlc}`);
     if (request.op === 'put' && response.hash !== request.hash) this.responseErrors.push(`put ${request.key}: acknowledged hash ${response.hash}, sent ${request.hash}`);
-    const entry: Acked = { ...request, hlc: response.hlc, origin: response.origin, ...(response.version === undefined ? {} : { version: response.version }) };
+    const entry: Acked = { ...request, hlc: response.hlc, origin: response.origin, ackedAt, ...(response.version === undefined ? {} : { version: response.version }) };
     push(this.acked, request.key, entry);
     if (request.op === 'put') {
       this.ackedPuts++;
@@ -151,6 +165,37 @@ export class Oracle {
     if (record.origin !== source.request.node) return `holds the unknown-outcome PUT sent to ${source.request.node} but with origin ${record.origin}`;
     if (win !== undefined && compareStamps(record, win) <= 0) return `holds an unknown-outcome PUT (${record.hlc} ${record.origin}) that does not beat the ${describeWinner}`;
     return null;
+  }
+
+  /**
+   * The clock rule: no acknowledged stamp is further ahead of the moment it was acknowledged than
+   * FUTURE_STAMP_BOUND_MS, and neither is any record's stamp nor any node's store clock at the end. One
+   * far-future stamp accepted from the wire would pin every later write (and the forged key would win every
+   * conflict): this is what catches it.
+   */
+  checkClocks(records: readonly ListedRecord[], storeClocks: readonly { node: string; hlc: string | null }[], now = Date.now()): Violation[] {
+    const out: Violation[] = [];
+    const bound = BigInt(FUTURE_STAMP_BOUND_MS);
+    let pinned = 0;
+    for (const [key, list] of this.acked) {
+      for (const a of list) {
+        const ms = hlcMs(a.hlc);
+        if (ms !== null && ms > BigInt(a.ackedAt) + bound && ++pinned <= 10) {
+          out.push({ key, problem: `${a.op} on ${a.node} acknowledged at ${a.ackedAt} with stamp ${a.hlc}: ${ms - BigInt(a.ackedAt)} ms ahead of wall clock (clock pinned to the future)` });
+        }
+      }
+    }
+    if (pinned > 10) out.push({ key: '', problem: `… ${pinned - 10} more acknowledged stamps ahead of wall clock` });
+    for (const r of records) {
+      const ms = hlcMs(r.hlc);
+      if (ms === null || ms > BigInt(now) + bound) out.push({ key: r.key, problem: `record stamped ${r.hlc} (${r.origin}): ahead of wall clock ${now} or malformed` });
+    }
+    for (const c of storeClocks) {
+      if (c.hlc === null) continue;
+      const ms = hlcMs(c.hlc);
+      if (ms === null || ms > BigInt(now) + bound) out.push({ key: '', problem: `${c.node}'s store clock is ${c.hlc}: ahead of wall clock ${now} or malformed` });
+    }
+    return out;
   }
 
   summary(): string {

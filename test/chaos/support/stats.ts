@@ -2,6 +2,7 @@
 // the figures docs/reliability.md reports.
 import type { Cluster } from './cluster.js';
 import type { FaultRunner } from './faults.js';
+import type { HealthProbe } from './http-abuse.js';
 import type { ListedRecord, Oracle } from './oracle.js';
 import type { Workload } from './workload.js';
 
@@ -32,6 +33,25 @@ export interface RunStats {
   repairs: number;
   repairedItems: number;
   circuitOpens: number;
+  flushes: number;
+  snapshotRestores: number;
+  /** Longest time from a local data loss (wipe, FLUSHALL, snapshot restore) to the node holding everything again. */
+  maxRefillMs: number;
+  refills: { kind: string; ms: number }[];
+  bigRecordsSent: number;
+  bigRecordsAcked: number;
+  stampEntries: number;
+  stampRefusals: number;
+  stampDeliveries: number;
+  authFaults: number;
+  authReported: number;
+  authEligible: number;
+  abuseConnections: number;
+  abuseClosedByServer: number;
+  healthProbes: number;
+  maxHealthMs: number;
+  /** Largest peak RSS of any daemon process of the run (VmHWM), MiB. */
+  peakDaemonRssMb: number;
   summary: string;
 }
 
@@ -46,6 +66,7 @@ export function collectRunStats(input: {
   convergeMs: number;
   chaosMs: number;
   faults: number;
+  health: HealthProbe;
 }): RunStats {
   const { cluster, oracle, workload, runner } = input;
   const rejected: Record<string, number> = {};
@@ -94,6 +115,23 @@ export function collectRunStats(input: {
     repairs,
     repairedItems,
     circuitOpens,
+    flushes: runner.log.flushes,
+    snapshotRestores: runner.log.snapshotRestores,
+    maxRefillMs: Math.max(0, ...runner.log.refillMs.map((r) => r.ms)),
+    refills: runner.log.refillMs,
+    bigRecordsSent: runner.log.bigRecordsSent,
+    bigRecordsAcked: runner.log.bigRecordsAcked,
+    stampEntries: runner.log.stampEntries,
+    stampRefusals: runner.log.stampRefusals,
+    stampDeliveries: runner.log.stampDeliveries,
+    authFaults: runner.log.authFaults,
+    authReported: runner.log.authReported,
+    authEligible: runner.log.authEligible,
+    abuseConnections: runner.log.abuseConnections,
+    abuseClosedByServer: runner.log.abuseClosedByServer,
+    healthProbes: input.health.probes,
+    maxHealthMs: Math.round(input.health.maxMs),
+    peakDaemonRssMb: Math.round(Math.max(0, ...cluster.nodes.map((n) => n.peakRssKb)) / 1024),
   };
   const fmt = (r: Record<string, number>): string => Object.entries(r).map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
   const summary =
@@ -101,6 +139,11 @@ export function collectRunStats(input: {
     `${stats.faults} faults; converged ${(stats.convergeMs / 1000).toFixed(1)}s after healing to ${stats.records} records; ` +
     `poison entries: ${stats.poisonEntries}, rejected ${stats.poisonRejections}/${stats.poisonDeliveries} (entry, reader) pairs, by reason: ${fmt(rejected)}; gaps: ${fmt(gaps)}; cold-path repairs: ${repairs} (${repairedItems} items); ` +
     `cursor files recovered: ${cursorFilesRecovered}; backpressure pauses: ${backpressurePauses}; circuit opens: ${circuitOpens}; ` +
-    `wipes: ${stats.wipes} (longest replication wait ${stats.maxWipeWaitMs} ms)`;
+    `wipes: ${stats.wipes}, FLUSHALLs: ${stats.flushes}, snapshot restores: ${stats.snapshotRestores} (longest replication wait ${stats.maxWipeWaitMs} ms; ` +
+    `refills ${stats.refills.map((r) => `${r.kind} ${r.ms} ms`).join(', ') || 'none'}); ` +
+    `big records: ${stats.bigRecordsAcked}/${stats.bigRecordsSent} acknowledged; hostile stamps: ${stats.stampEntries} entries, logged ${stats.stampRefusals}/${stats.stampDeliveries} (entry, reader) pairs; ` +
+    `credential faults: ${stats.authFaults}, cause named by ${stats.authReported}/${stats.authEligible} readers; ` +
+    `HTTP abuse: ${stats.abuseConnections} connections, ${stats.abuseClosedByServer} closed by the daemon; ` +
+    `/health: ${stats.healthProbes} probes, max ${stats.maxHealthMs} ms; peak daemon RSS ${stats.peakDaemonRssMb} MiB`;
   return { ...stats, summary };
 }

@@ -56,6 +56,9 @@ export class Workload {
   private readonly hotKeys: string[];
   private counter = 0;
   private readonly fireRng: Rng;
+  /** Per node: requests sent, and requests that got an HTTP answer (any status): "served" under HTTP abuse. */
+  readonly sentTo: number[];
+  readonly answeredBy: number[];
 
   constructor(
     private readonly cluster: Cluster,
@@ -67,6 +70,8 @@ export class Workload {
     this.open = Array.from({ length: n }, () => true);
     this.inFlight = Array.from({ length: n }, () => 0);
     this.idleWaiters = Array.from({ length: n }, () => []);
+    this.sentTo = Array.from({ length: n }, () => 0);
+    this.answeredBy = Array.from({ length: n }, () => 0);
     // Mostly plain keys; some with characters that need percent-encoding on the way.
     const odd = ['ü/', 'a b/', 'x%y/', 'emoji😀/', 'dots../', 'slash/a/b/'];
     this.keySpace = Array.from({ length: options.keys }, (_, i) => (i % 10 === 9 ? `${odd[i % odd.length]}${i}` : `k/${i}`));
@@ -105,6 +110,11 @@ export class Workload {
       const key = rng.chance(0.3) ? rng.pick(this.hotKeys) : rng.pick(this.keySpace);
       return this.send(target, rng.chance(this.options.deleteRatio) ? 'del' : 'put', key, 99, rng);
     })).then(() => undefined);
+  }
+
+  /** The i-th ordinary key (a forged far-future DEL targets one). */
+  keyAt(i: number): string {
+    return this.keySpace[i % this.keySpace.length]!;
   }
 
   /** Resolves when no request to `node` is in flight. */
@@ -155,14 +165,22 @@ export class Workload {
     return { body: Buffer.concat([Buffer.from(`w${w}n${n}:`), Buffer.from(Array.from({ length: rng.int(0, 300) }, () => rng.int(0, 255)))]), contentType: 'application/octet-stream' };
   }
 
-  private async send(node: ClusterNode, op: 'put' | 'del', key: string, w: number, rng: Rng): Promise<void> {
+  /**
+   * One PUT of a given body, recorded like any workload write (the big-record bursts and the HTTP abuse's
+   * hostile-but-valid bodies go through here). Resolves with the HTTP status, or null without an answer.
+   */
+  put(node: ClusterNode, key: string, body: Buffer, contentType: string | undefined, timeoutMs: number): Promise<number | null> {
+    return this.send(node, 'put', key, 0, this.fireRng, { body, contentType, timeoutMs });
+  }
+
+  private async send(node: ClusterNode, op: 'put' | 'del', key: string, w: number, rng: Rng, given?: { body: Buffer; contentType: string | undefined; timeoutMs: number }): Promise<number | null> {
     const daemon = node.daemon;
-    if (!daemon) return; // killed meanwhile: nothing sent, nothing to record
+    if (!daemon) return null; // killed meanwhile: nothing sent, nothing to record
     const url = `${daemon.url}/v1/items/${encodeURIComponent(key)}`;
     let request: WriteRequest;
     let init: RequestInit;
     if (op === 'put') {
-      const { body, contentType } = this.body(w, rng);
+      const { body, contentType } = given ?? this.body(w, rng);
       request = { op: 'put', key, node: node.id, hash: createHash('sha256').update(body).digest('hex') };
       init = { method: 'PUT', body, headers: contentType ? { 'content-type': contentType } : {} };
     } else {
@@ -170,10 +188,12 @@ export class Workload {
       init = { method: 'DELETE' };
     }
     this.stats.sent++;
+    this.sentTo[node.index]!++;
     this.inFlight[node.index]!++;
     try {
-      const res = await fetch(url, { ...init, signal: AbortSignal.timeout(this.options.requestTimeoutMs) });
+      const res = await fetch(url, { ...init, signal: AbortSignal.timeout(given?.timeoutMs ?? this.options.requestTimeoutMs) });
       const text = await res.text();
+      this.answeredBy[node.index]!++;
       if (res.status === 200) {
         this.oracle.ack(request, JSON.parse(text) as { hlc: string; origin: string; version?: number; hash?: string; key?: string });
         this.stats.acked++;
@@ -187,10 +207,12 @@ export class Workload {
       } else {
         this.stats.unexpected.push(`${op} ${key} on ${node.id}: HTTP ${res.status} ${text.slice(0, 200)}`);
       }
+      return res.status;
     } catch (err) {
       const cause = err instanceof Error ? ((err.cause as { code?: string } | undefined)?.code ?? err.name) : String(err);
       this.oracle.unknownOutcome(request, cause);
       this.stats.unknown++;
+      return null;
     } finally {
       if (--this.inFlight[node.index]! === 0) {
         const waiters = this.idleWaiters[node.index]!.splice(0);
