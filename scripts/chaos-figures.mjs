@@ -38,6 +38,12 @@ const failed = runs.filter((r) => !r.ok);
 const byNodes = {};
 for (const r of runs) byNodes[r.nodes] = (byNodes[r.nodes] ?? 0) + 1;
 
+function refillRow() {
+  const all = runs.flatMap((r) => r.refills ?? []).map((x) => x.ms).sort((a, b) => a - b);
+  if (all.length === 0) return 'none';
+  return `${all.length} refills; median ${s(all[Math.floor((all.length - 1) / 2)])}, max ${s(all[all.length - 1])}`;
+}
+
 const rows = [
   ['runs (seeds)', `${runs.length} (${seeds[0]}…${seeds[seeds.length - 1]}), ${runs.length - failed.length} passed${failed.length ? `; FAILED: ${failed.map((r) => r.seed).join(', ')}` : ''}`],
   ['mesh sizes', Object.entries(byNodes).map(([k, v]) => `${v} × ${k} nodes`).join(', ')],
@@ -57,6 +63,14 @@ const rows = [
   ['backpressure pauses', n(sum((r) => r.backpressurePauses))],
   ['circuit openings', n(sum((r) => r.circuitOpens))],
   ['records at the end (per run)', `${Math.min(...runs.map((r) => r.records))}–${Math.max(...runs.map((r) => r.records))}`],
+  ['FLUSHALLs / snapshot restores under a running daemon', `${n(sum((r) => r.flushes))} / ${n(sum((r) => r.snapshotRestores))}`],
+  ['refill after a local data loss (wipe, FLUSHALL, snapshot)', refillRow()],
+  ['big records at the payload limit (acknowledged / sent)', `${n(sum((r) => r.bigRecordsAcked))} / ${n(sum((r) => r.bigRecordsSent))}`],
+  ['hostile-stamp entries written', `${n(sum((r) => r.stampEntries))}; logged by id in ${n(sum((r) => r.stampRefusals))} of ${n(sum((r) => r.stampDeliveries))} (entry, reader) pairs`],
+  ['credential faults', `${n(sum((r) => r.authFaults))}; cause named in /status by ${n(sum((r) => r.authReported))} of ${n(sum((r) => r.authEligible))} readers whose link stayed up`],
+  ['abusive HTTP connections', `${n(sum((r) => r.abuseConnections))}; ${n(sum((r) => r.abuseClosedByServer))} closed by the daemon before the window ended`],
+  ['/health under all of it', `${n(sum((r) => r.healthProbes))} probes answered, max ${Math.max(...runs.map((r) => r.maxHealthMs ?? 0))} ms`],
+  ['peak daemon RSS (largest of any run)', `${Math.max(...runs.map((r) => r.peakDaemonRssMb ?? 0))} MiB`],
   ['convergence after healing', `median ${s(pct(50))}, p90 ${s(pct(90))}, max ${s(pct(100))} (min ${s(sorted[0])})`],
 ];
 console.log('| figure | value |\n|---|---|');
