@@ -103,12 +103,14 @@ export async function abuseHttp(node: ClusterNode, plan: AbusePlan, payloadLimit
   const every = (ms: number, f: () => void): void => {
     timers.push(setInterval(f, ms));
   };
+  // Draws made in timers come from their own generator, so the plan's draws do not depend on timing.
+  const filler = rng.fork('filler');
   let n = 0;
   const key = (): string => encodeURIComponent(`abuse/${node.id}/${++n}`);
   for (let i = 0; i < plan.slowHeaders; i++) {
     open((s) => {
       s.write(`PUT /v1/items/${key()} HTTP/1.1\r\nHost: chaos\r\n`);
-      every(1000, () => s.writable && s.write(`X-Slow-${rng.int(0, 1e6)}: ${'a'.repeat(rng.int(1, 40))}\r\n`));
+      every(1000, () => s.writable && s.write(`X-Slow-${filler.int(0, 1e6)}: ${'a'.repeat(filler.int(1, 40))}\r\n`));
     });
   }
   for (let i = 0; i < plan.stalledBodies; i++) {
