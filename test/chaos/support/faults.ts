@@ -571,10 +571,10 @@ export class FaultRunner {
     await destroy();
     this.workload.openGate(node.index);
     this.note(`${what}: done (waited ${lostAt - t0} ms for replication first)`);
-    const ms = await waitForRefill(node, highWater, lostAt);
+    const { ms, lost } = await waitForRefill(node, highWater, lostAt);
     if (node.daemon !== daemon) throw new Error(`${node.id}'s daemon was replaced during the refill`);
     this.log.refillMs.push({ kind, ms });
-    this.note(`${node.id} refilled ${ms} ms after the ${kind}, same daemon`);
+    this.note(`${node.id} refilled ${ms} ms after the ${kind} (${lost} of ${highWater.size} acknowledged keys missing or older at first look), same daemon`);
   }
 
   private async wipe(node: ClusterNode): Promise<void> {

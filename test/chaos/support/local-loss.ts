@@ -45,11 +45,13 @@ export async function flushAll(node: ClusterNode): Promise<void> {
 
 /**
  * Waits until `node` holds, for every key of `highWater` (the greatest acknowledged stamp per key when the data
- * was lost), a stamp at least as great; returns how long it took. Throws naming what is still missing.
+ * was lost), a stamp at least as great; returns how long it took and how many keys were missing or older at
+ * the first look (what the loss took away). Throws naming what is still missing.
  */
-export async function waitForRefill(node: ClusterNode, highWater: Map<string, Stamp>, since: number): Promise<number> {
+export async function waitForRefill(node: ClusterNode, highWater: Map<string, Stamp>, since: number): Promise<{ ms: number; lost: number }> {
   const keys = [...highWater.keys()];
   let behind: string[] = [];
+  let lost: number | undefined;
   try {
     await waitFor(async () => {
       const states = await node.stamps(keys);
@@ -57,11 +59,12 @@ export async function waitForRefill(node: ClusterNode, highWater: Map<string, St
         const st = states.get(k);
         return st === undefined || compareStamps(st, highWater.get(k)!) < 0;
       });
+      lost ??= behind.length;
       return behind.length === 0;
     }, { what: `${node.id} refilled`, timeoutMs: REFILL_TIMEOUT_MS, intervalMs: 100 });
   } catch {
     throw new Error(`${node.id} not refilled ${REFILL_TIMEOUT_MS / 1000} s after losing its data with its daemon running (no restart): ` +
       `${behind.length} of ${keys.length} acknowledged keys missing or older, e.g. ${behind.slice(0, 5).join(', ')}`);
   }
-  return Date.now() - since;
+  return { ms: Date.now() - since, lost: lost ?? 0 };
 }
