@@ -711,7 +711,7 @@ export class FaultRunner {
     if (node.daemon === daemon && node.alive && sent >= 3 && answered === 0) {
       this.log.errors.push(`${node.id} answered none of the ${sent} requests sent to it during the HTTP abuse`);
     }
-    this.note(`HTTP abuse of ${node.id} over: ${r.opened} connections (${r.closedByServer} closed by the daemon, ${r.refused} refused); ${answered} of ${sent} requests answered meanwhile`);
+    this.note(`HTTP abuse of ${node.id} over: ${r.opened} connections (${r.closedByServer} closed by the daemon, ${r.refused} refused); ${answered} answers to the workload meanwhile, ${sent} requests sent`);
   }
 
   private async linkWindow(links: [number, number][], effect: LinkEffect, durationMs: number, what: string): Promise<void> {
