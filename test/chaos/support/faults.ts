@@ -453,11 +453,11 @@ export class FaultRunner {
     const node = this.cluster.nodes[f.node]!;
     const counted = await this.inject(node, describeFault(f), f.entries.map((kind) => this.poisonFields(kind, node)));
     this.log.poisonEntries += counted.entries;
-    void counted.done.then(({ logged, pairs }) => {
+    this.background.push(counted.done.then(({ logged, pairs }) => {
       this.log.poisonRejections += logged;
       this.log.poisonDeliveries += pairs;
       this.note(`poison in node-${f.node}'s stream: ${logged} of ${pairs} (entry, reader) pairs rejected and logged`);
-    });
+    }));
   }
 
   /**
@@ -472,14 +472,17 @@ export class FaultRunner {
     });
     const counted = await this.inject(node, `${describeFault(f)}: ${f.entries.map(describeStampKind).join('; ')}`, fields);
     this.log.stampEntries += counted.entries;
-    void counted.done.then(({ logged, pairs }) => {
+    this.background.push(counted.done.then(({ logged, pairs }) => {
       this.log.stampRefusals += logged;
       this.log.stampDeliveries += pairs;
       this.note(`hostile stamps in node-${f.node}'s stream: ${logged} of ${pairs} (entry, reader) pairs logged by entry id`);
-    });
+    }));
   }
 
-  /** XADDs raw entries into `node`'s stream once its readers are ready; `done` counts the readers' log lines. */
+  /**
+   * XADDs raw entries into `node`'s stream once its readers are ready; `done` counts the readers' log lines
+   * (callers put it in `background`: the schedule, and healing, do not wait for it).
+   */
   private async inject(node: ClusterNode, what: string, entries: (string | Buffer)[][]): Promise<{ entries: number; done: Promise<{ logged: number; pairs: number }> }> {
     const readers = this.cluster.nodes.filter((n) => n !== node);
     const linkPasses = (r: ClusterNode): boolean => ![...(this.effects.get(`${r.index}<${node.index}`) ?? [])].some((e) => e.mode !== undefined);
@@ -509,12 +512,10 @@ export class FaultRunner {
       const seen = new Set(reader.allLogs().filter((l) => logged(l.msg) && l.peer_id === node.id).map((l) => String(l.entry_id)));
       return ids.filter((id) => seen.has(id)).length;
     };
-    // Counted in the background: the schedule (and healing) does not wait for it.
     const done = (async () => {
       await waitFor(() => readers.every((r) => loggedBy(r) === ids.length), { what: 'injected entries logged by every reader', timeoutMs: 15_000, intervalMs: 200 }).catch(() => undefined);
       return { logged: readers.reduce((sum, r) => sum + loggedBy(r), 0), pairs: ids.length * readers.length };
     })();
-    this.background.push(done.then(() => undefined));
     return { entries: ids.length, done };
   }
 
