@@ -1,7 +1,9 @@
 // The convergence suite: a real mesh (redis-servers + `replication-engine run` child processes, every peer
 // link through a fault proxy) under a concurrent random workload and a seeded fault schedule; after healing,
-// every node must hold the same records, equal to what the last-writer-wins oracle says, no daemon may have
-// crashed, and `replication-engine verify` must pass on every node.
+// every node must hold the same records, equal to what the last-writer-wins oracle says, no stamp may be ahead of
+// wall clock (the clock rule), no daemon may have crashed, /health must have answered throughout, and
+// `replication-engine verify` must pass on every node. Some faults carry their own rules (a node that lost its
+// data refills with the same daemon, a refused credential is named in /status, an abused API keeps answering).
 //
 // Profiles (see scripts/chaos.mjs): quick (CI: 3 nodes, one seed) and long (CHAOS_LONG=1: many seeds, 3-5
 // nodes, longer schedules). CHAOS_SEED=n replays seed n; a failing run prints its seed, its schedule and what
