@@ -265,6 +265,12 @@ interface LinkEffect {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * JSON nested past the API's bound may be refused up front (400 `invalid_json`) instead of parsed: both are
+ * fine, a 500, a hang or a blocked event loop is not.
+ */
+const NESTING_REFUSED = /"invalid_json"/;
+
 /** What a reader must name when a peer's Redis refuses its credentials (not "Stream isn't writeable"). */
 const CREDENTIAL_ERROR = /WRONGPASS|NOAUTH|NOPERM|auth|password|permission/i;
 
@@ -685,7 +691,7 @@ export class FaultRunner {
 
   /**
    * Slow and stalled HTTP clients against one node for a window, plus a few hostile but valid bodies (JSON nested
-   * as deep as the payload limit allows, acknowledged like any write). The abused node must keep answering the
+   * as deep as the payload limit allows: acknowledged like any write, or refused as 400 `invalid_json`). The abused node must keep answering the
    * workload (the /health prober watches the rest).
    */
   private async httpAbuse(f: Extract<Fault, { kind: 'http-abuse' }>): Promise<void> {
@@ -703,7 +709,7 @@ export class FaultRunner {
     const abuse = abuseHttp(node, plan, MAX_PAYLOAD_BYTES, rng.fork('clients'), this.heal.sleep(f.durationMs));
     const depth = Math.floor((MAX_PAYLOAD_BYTES - 16) / 2);
     const bodies = rng.fork('nested');
-    for (let i = bodies.int(1, 3); i > 0 && !this.heal.done; i--) await this.workload.put(node, `nest/${node.index}/${i}`, nestedJson(depth, bodies.u32()), 'application/json', 15_000);
+    for (let i = bodies.int(1, 3); i > 0 && !this.heal.done; i--) await this.workload.put(node, `nest/${node.index}/${i}`, nestedJson(depth, bodies.u32()), 'application/json', 15_000, NESTING_REFUSED);
     const r = await abuse;
     this.log.abuseConnections += r.opened;
     this.log.abuseClosedByServer += r.closedByServer;

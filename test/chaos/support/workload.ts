@@ -169,11 +169,12 @@ export class Workload {
    * One PUT of a given body, recorded like any workload write (the big-record bursts and the HTTP abuse's
    * hostile-but-valid bodies go through here). Resolves with the HTTP status, or null without an answer.
    */
-  put(node: ClusterNode, key: string, body: Buffer, contentType: string | undefined, timeoutMs: number): Promise<number | null> {
-    return this.send(node, 'put', key, 0, this.fireRng, { body, contentType, timeoutMs });
+  put(node: ClusterNode, key: string, body: Buffer, contentType: string | undefined, timeoutMs: number, refusal?: RegExp): Promise<number | null> {
+    return this.send(node, 'put', key, 0, this.fireRng, { body, contentType, timeoutMs, ...(refusal ? { refusal } : {}) });
   }
 
-  private async send(node: ClusterNode, op: 'put' | 'del', key: string, w: number, rng: Rng, given?: { body: Buffer; contentType: string | undefined; timeoutMs: number }): Promise<number | null> {
+  /** `refusal`: a 4xx whose body matches it is a definite refusal (nothing written), not an unexpected answer. */
+  private async send(node: ClusterNode, op: 'put' | 'del', key: string, w: number, rng: Rng, given?: { body: Buffer; contentType: string | undefined; timeoutMs: number; refusal?: RegExp }): Promise<number | null> {
     const daemon = node.daemon;
     if (!daemon) return null; // killed meanwhile: nothing sent, nothing to record
     const url = `${daemon.url}/v1/items/${encodeURIComponent(key)}`;
@@ -198,6 +199,9 @@ export class Workload {
         this.oracle.ack(request, JSON.parse(text) as { hlc: string; origin: string; version?: number; hash?: string; key?: string });
         this.stats.acked++;
       } else if (res.status === 503 && text.includes('not_accepting_writes')) {
+        this.oracle.refusedWrite();
+        this.stats.refused++;
+      } else if (res.status >= 400 && res.status < 500 && given?.refusal?.test(text)) {
         this.oracle.refusedWrite();
         this.stats.refused++;
       } else if (res.status >= 500) {
