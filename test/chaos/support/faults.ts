@@ -625,6 +625,9 @@ export class FaultRunner {
     let next = 0;
     const sender = async (): Promise<void> => {
       while (next < sizes.length && !this.heal.done) {
+        // A daemon the schedule is restarting meanwhile gets the rest of the burst when it is back.
+        await waitFor(() => node.daemon !== null || this.heal.done, { what: `${node.id}'s daemon back`, timeoutMs: 10_000, intervalMs: 100 }).catch(() => undefined);
+        if (next >= sizes.length || this.heal.done) break;
         const i = next++;
         // Its own generator per record: the senders take records in an order that depends on timing.
         const body = bigBody(rng.fork(`body-${i}`), sizes[i]!, `big:${f.seed}:${i}`, compressible.has(i));
