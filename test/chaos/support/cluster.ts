@@ -28,6 +28,11 @@ export const MAX_PAYLOAD_BYTES = 1024 * 1024;
  * fails here as it would there.
  */
 export const REDIS_SCALED_LIMITS = { 'proto-max-bulk-len': '16mb', 'client-query-buffer-limit': '32mb' };
+/**
+ * The engine's byte bounds (apply call, XREAD, batch, cold-path round; 32 MiB by default against 16 MiB records)
+ * scaled the same way: 2 MiB against 1 MiB records, under the scaled Redis limits above.
+ */
+export const SCALED_BYTE_BOUND = 2 * 1024 * 1024;
 /** Every daemon reads its peers as this ACL user (the credential faults change its password on one Redis). */
 export const PEER_USER = 'chaos-peer';
 export const PEER_PASSWORD = 'chaos-peer-secret';
@@ -251,13 +256,14 @@ export class Cluster {
         store: {
           cdc_maxlen: 50,
           max_payload_bytes: MAX_PAYLOAD_BYTES,
+          max_apply_bytes: SCALED_BYTE_BOUND,
           memory_threshold: 0.8,
           memory_poll_interval: '200ms',
         },
         logging: { level: 'info' },
         settings: {
-          hot_path: { block_timeout: '500ms', batch_size: 20, adaptive_batch_size: true, min_batch_size: 5, max_batch_size: 200 },
-          cold_path: { interval_sec: 2, max_items_per_cycle: 2000, backoff_base_sec: 0.5, backoff_max_sec: 4 },
+          hot_path: { block_timeout: '500ms', batch_size: 20, adaptive_batch_size: true, min_batch_size: 5, max_batch_size: 200, max_read_bytes: SCALED_BYTE_BOUND, max_batch_bytes: SCALED_BYTE_BOUND },
+          cold_path: { interval_sec: 2, max_items_per_cycle: 2000, backoff_base_sec: 0.5, backoff_max_sec: 4, max_fetch_bytes: SCALED_BYTE_BOUND },
           peer_health: { ping_interval_sec: 1, idle_threshold_sec: 2 },
         },
         peers: this.nodes
