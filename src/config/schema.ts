@@ -20,6 +20,20 @@ export type {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const MAX_PAYLOAD_LIMIT = 512 * 1024 * 1024;
 
+// Defaults of a missing `local` section (docs/configuration.md): the seed's layout has none, since its
+// engine is handed its store by a parent process. Redis's own default address, and a prefix named after
+// the node so that two nodes sharing one Redis by default still own separate keys and streams.
+export const DEFAULT_LOCAL_REDIS_URL = 'redis://127.0.0.1:6379';
+const MAX_PREFIX_LENGTH = 64;
+const DEFAULT_LOCAL_TOO_LONG =
+  `required when local_node_id is longer than ${MAX_PREFIX_LENGTH - 1} characters (the default redis_prefix "<local_node_id>:" would exceed ${MAX_PREFIX_LENGTH})`;
+
+/** The `local` section a file without one gets; undefined when the derived prefix would be too long. */
+export function defaultLocal(localNodeId: string): { redis_url: string; redis_prefix: string } | undefined {
+  const prefix = `${localNodeId}:`;
+  return prefix.length > MAX_PREFIX_LENGTH ? undefined : { redis_url: DEFAULT_LOCAL_REDIS_URL, redis_prefix: prefix };
+}
+
 function reportRules(ctx: z.RefinementCtx, issues: RuleIssue[]): void {
   for (const issue of issues) ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
 }
@@ -64,7 +78,7 @@ const redisUrl = z.string().superRefine((value, ctx) => {
 
 const redisPrefix = z
   .string()
-  .max(64)
+  .max(MAX_PREFIX_LENGTH)
   .regex(/^\S*$/, { message: 'must not contain whitespace' })
   .default('');
 
@@ -207,13 +221,21 @@ const cursorSchema = z.strictObject({
 export const replicationConfigSchema = z
   .strictObject({
     local_node_id: nodeId,
-    local: localSchema,
+    local: localSchema.optional(),
     http: httpSchema.prefault({}),
     store: storeSchema.prefault({}),
     logging: loggingSchema.prefault({}),
     settings: settingsSchema.prefault({}),
     peers: z.array(peerSchema).default([]),
     cursor: cursorSchema.prefault({}),
+  })
+  .transform((config, ctx) => {
+    const local = config.local ?? defaultLocal(config.local_node_id);
+    if (local === undefined) {
+      ctx.issues.push({ code: 'custom', path: ['local'], message: DEFAULT_LOCAL_TOO_LONG, input: undefined });
+      return z.NEVER;
+    }
+    return { ...config, local };
   })
   .superRefine((config, ctx) => reportRules(ctx, meshIssues(config)));
 

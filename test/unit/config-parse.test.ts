@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/config-error.js';
 import { parseConfig } from '../../src/config/parse.js';
@@ -129,11 +130,36 @@ describe('parseConfig: valid configurations', () => {
   });
 });
 
+describe('parseConfig: a missing local section takes the documented defaults', () => {
+  it('uses redis://127.0.0.1:6379 and a prefix named after the node', () => {
+    const config = parseConfig({ local_node_id: 'uk.node.london-1' });
+    expect(config.local).toEqual({ redis_url: 'redis://127.0.0.1:6379', redis_prefix: 'uk.node.london-1:' });
+  });
+
+  it('accepts the seed layout (no local section) as a file', () => {
+    const text = readFileSync(new URL('../fixtures/seed-example.yaml', import.meta.url), 'utf8');
+    const config = parseConfigText(text);
+    expect(config.local.redis_prefix).toBe('uk.node.london-1:');
+    expect(config.peers.map((p) => p.node_id)).toEqual(['uk.node.manchester-1', 'uk.node.edinburgh-1']);
+  });
+
+  it('still refuses a peer on the default local stream', () => {
+    expect(pathsOf({ local_node_id: 'a', peers: [{ node_id: 'b', redis_url: 'redis://127.0.0.1:6379', redis_prefix: 'a:' }] })).toEqual([
+      'replication.peers[0].redis_url',
+    ]);
+  });
+
+  it('keeps an explicit local section as written', () => {
+    expect(parseConfig(minimal()).local).toEqual({ redis_url: 'redis://127.0.0.1:6380', redis_prefix: '' });
+  });
+});
+
 describe('parseConfig: refused configurations name the offending path', () => {
   const cases: [string, (c: Record<string, any>) => void, string][] = [
     ['missing local_node_id', (c) => delete c.local_node_id, 'replication.local_node_id'],
     ['bad local_node_id', (c) => (c.local_node_id = 'has space'), 'replication.local_node_id'],
-    ['missing local', (c) => delete c.local, 'replication.local'],
+    ['missing local with a node id too long for the default prefix', (c) => { delete c.local; c.local_node_id = 'n'.repeat(64); }, 'replication.local'],
+    ['null local', (c) => (c.local = null), 'replication.local'],
     ['missing local.redis_url', (c) => (c.local = {}), 'replication.local.redis_url'],
     ['unparseable URL', (c) => (c.local.redis_url = 'not a url'), 'replication.local.redis_url'],
     ['wrong scheme', (c) => (c.local.redis_url = 'http://127.0.0.1:6380'), 'replication.local.redis_url'],
