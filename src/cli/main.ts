@@ -2,18 +2,14 @@
  * The `replication-engine` command line. Each command lives in its own module under
  * src/cli/commands; this file only wires them into commander.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
 import { registerInit } from './commands/init.js';
 import { registerRun } from './commands/run.js';
 import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-  return pkg.version ?? '0.0.0';
-}
+import { packageVersion } from '../version.js';
 
 export function buildProgram(): Command {
   const program = new Command('replication-engine')
@@ -21,6 +17,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .exitOverride();
   registerRun(program);
+  registerCheck(program);
   registerDemo(program);
   registerStatus(program);
   registerVerify(program);
