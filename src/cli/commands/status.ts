@@ -1,6 +1,7 @@
 /**
- * `replication-engine status [--url U] [--watch]`: the node and its peers as a table, read
- * from a running node's `/status`; `--watch` redraws it every interval until Ctrl-C.
+ * `replication-engine status [--url U] [--watch] [--json]`: the node and its peers as a table, read
+ * from a running node's `/status`; `--watch` redraws it every interval until Ctrl-C, under a line with
+ * the time it was read; `--json` prints the `/status` document itself (one line per read) for scripts.
  */
 import type { Command } from 'commander';
 import { EXIT } from '../exit-codes.js';
@@ -15,6 +16,18 @@ export async function fetchStatus(baseUrl: string): Promise<StatusJson> {
   return (await res.json()) as StatusJson;
 }
 
+/** The header of each `--watch` frame: where from, how often, and when this frame was read. */
+export function watchHeader(url: string, everyMs: number, at: Date): string {
+  return `${url}  every ${everyMs / 1000}s  ${at.toISOString()}`;
+}
+
+interface StatusOptions {
+  url: string;
+  watch?: boolean;
+  interval: string;
+  json?: boolean;
+}
+
 export function registerStatus(program: Command): void {
   program
     .command('status')
@@ -22,11 +35,22 @@ export function registerStatus(program: Command): void {
     .option('-u, --url <url>', 'the node HTTP address', DEFAULT_URL)
     .option('-w, --watch', 'refresh until interrupted')
     .option('-i, --interval <seconds>', 'refresh interval with --watch', '2')
-    .action(async (opts: { url: string; watch?: boolean; interval: string }) => {
+    .option('--json', "print the node's /status JSON (one line per refresh with --watch)")
+    .action(async (opts: StatusOptions) => {
+      const seconds = Number(opts.interval);
+      const everyMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 2000;
+      // Redraw in place only on a terminal; piped output gets one frame after another.
+      const redraw = opts.watch === true && opts.json !== true && process.stdout.isTTY === true;
       const once = async (): Promise<boolean> => {
         try {
-          const text = renderStatus(await fetchStatus(opts.url));
-          process.stdout.write(opts.watch ? `\x1b[2J\x1b[H${text}\n` : `${text}\n`);
+          const status = await fetchStatus(opts.url);
+          if (opts.json) {
+            process.stdout.write(`${JSON.stringify(status)}\n`);
+          } else {
+            const text = renderStatus(status);
+            const frame = opts.watch ? `${watchHeader(opts.url, everyMs, new Date())}\n\n${text}\n` : `${text}\n`;
+            process.stdout.write(redraw ? `\x1b[2J\x1b[H${frame}` : frame);
+          }
           return true;
         } catch (err) {
           process.stderr.write(`cannot read status from ${opts.url}: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -37,15 +61,15 @@ export function registerStatus(program: Command): void {
         process.exitCode = (await once()) ? EXIT.ok : EXIT.failure;
         return;
       }
-      const seconds = Number(opts.interval);
-      const everyMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 2000;
       await once();
       await new Promise<void>((resolve) => {
         const timer = setInterval(() => void once(), everyMs);
-        process.once('SIGINT', () => {
+        const stop = (): void => {
           clearInterval(timer);
           resolve();
-        });
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
       });
     });
 }

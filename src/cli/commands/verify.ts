@@ -1,7 +1,8 @@
 /**
  * `replication-engine verify --config FILE`: compares this node's Merkle tree with every
  * peer's, read-only, and prints per peer "in sync" or the divergent keys with which side
- * wins. Exit 0 only when every peer is in sync (1 otherwise, 2 for a bad configuration).
+ * wins (`--json`: one JSON document). Exit 0 only when every peer is in sync (1 otherwise, 2 for a bad
+ * configuration).
  */
 import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
@@ -77,13 +78,38 @@ export function renderVerdicts(verdicts: readonly PeerVerdict[], limit: number):
   return lines.join('\n');
 }
 
+/** The `--json` document: stable snake_case fields for scripts; keys listed up to `limit` per peer. */
+export function verdictsJson(nodeId: string, verdicts: readonly PeerVerdict[], limit: number): Record<string, unknown> {
+  return {
+    node_id: nodeId,
+    in_sync: verdicts.every((v) => v.inSync),
+    peers: verdicts.map((v) => {
+      if (v.error !== undefined) return { peer_id: v.peerId, in_sync: false, error: v.error };
+      const r = v.report!;
+      return {
+        peer_id: v.peerId,
+        in_sync: v.inSync,
+        local_root: r.localRoot,
+        peer_root: r.peerRoot,
+        divergent_keys: r.keys.length,
+        truncated: r.truncated,
+        peer_wins: r.peerWins,
+        local_wins: r.localWins,
+        conflicts: r.conflicts,
+        keys: r.keys.slice(0, limit).map((k) => ({ key: k.key, winner: k.winner, local: k.local, peer: k.peer })),
+      };
+    }),
+  };
+}
+
 export function registerVerify(program: Command): void {
   program
     .command('verify')
     .description("compare this node's data with every peer's (read-only); exit 0 only when all are in sync")
     .requiredOption('-c, --config <file>', 'configuration file')
     .option('-l, --limit <n>', 'divergent keys to list per peer', '20')
-    .action(async (opts: { config: string; limit: string }) => {
+    .option('--json', 'print the verdicts as one JSON document')
+    .action(async (opts: { config: string; limit: string; json?: boolean }) => {
       let config: ReplicationConfig;
       try {
         config = await loadConfigFile(opts.config);
@@ -95,7 +121,9 @@ export function registerVerify(program: Command): void {
       }
       const limit = Math.max(0, Number.parseInt(opts.limit, 10) || 0);
       const verdicts = await verifyMesh(config);
-      process.stdout.write(`${config.local_node_id}: ${verdicts.length} peer(s)\n${renderVerdicts(verdicts, limit)}\n`);
+      process.stdout.write(opts.json
+        ? `${JSON.stringify(verdictsJson(config.local_node_id, verdicts, limit))}\n`
+        : `${config.local_node_id}: ${verdicts.length} peer(s)\n${renderVerdicts(verdicts, limit)}\n`);
       process.exitCode = verdicts.every((v) => v.inSync) ? EXIT.ok : EXIT.failure;
     });
 }
