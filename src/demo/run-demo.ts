@@ -20,6 +20,7 @@ import { finished } from 'node:stream/promises';
 import { stringify } from 'yaml';
 import { ReplicationNode } from '../daemon/node.js';
 import { createLogger } from '../observability/logger.js';
+import { colorAllowed } from '../observability/color.js';
 import { compareNodes, describeDivergence, readNodeData, type ConvergenceReport } from './convergence.js';
 import { DemoError } from './demo-error.js';
 import { CUT_NODE, NODE_NAMES, nodeConfig, nodeConfigInput, type NodeName } from './mesh-config.js';
@@ -151,7 +152,7 @@ class DemoRun {
   ) {
     this.profile = options.quick ? QUICK_PROFILE : FULL_PROFILE;
     const tty = options.tty ?? (out as { isTTY?: boolean }).isTTY === true;
-    const color = options.color ?? (tty && !process.env.NO_COLOR);
+    const color = options.color ?? (tty && colorAllowed({ isTTY: true }));
     this.view = new ProgressView({ out, tty, color, startedAt: this.startedAt });
     this.planner = new WorkloadPlanner({ seed: options.seed ?? 20_241_125, keySpace: this.profile.keySpace, hotKeys: this.profile.hotKeys });
   }

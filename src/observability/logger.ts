@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type LevelWithSilent, type Logger as PinoLogger } from 'pino';
 import pinoPretty from 'pino-pretty';
+import { colorAllowed } from './color.js';
 
 export type Logger = PinoLogger;
 
@@ -33,7 +34,7 @@ export function createLogger(opts: LoggerOptions): Logger {
   if (pretty) {
     // pino-pretty as an in-process stream rather than a transport: no worker thread, and
     // lines are written in order with the rest of the process output.
-    const stream = pinoPretty({ destination: opts.destination ?? 1, sync: true, colorize: opts.destination === undefined && process.stdout.isTTY === true });
+    const stream = pinoPretty({ destination: opts.destination ?? 1, sync: true, colorize: opts.destination === undefined && colorAllowed(process.stdout) });
     return pino(options, stream);
   }
   return opts.destination ? pino(options, opts.destination) : pino(options);
