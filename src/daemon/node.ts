@@ -8,7 +8,9 @@ import { ReplicationEngine } from '../engine/replication-engine.js';
 import { limitsFromConfig } from '../http/limits.js';
 import { startHttpServer, type HttpServerHandle } from '../http/server.js';
 import type { Logger } from '../observability/logger.js';
+import { registerProcessMetrics } from '../observability/process-metrics.js';
 import { RedisStore } from '../store/redis-store.js';
+import { packageVersion } from '../version.js';
 
 /** The `store` section as RedisStore options (at start, and again on every reload). */
 function storeLimits(config: ReplicationConfig): Parameters<RedisStore['updateLimits']>[0] {
@@ -50,20 +52,27 @@ export class ReplicationNode {
     this.http = http;
   }
 
-  /** Connects the store, starts the engine, then the HTTP server; undoes what it did on failure. */
+  /**
+   * Connects the store, binds the HTTP port, then starts the engine; undoes what it did on failure.
+   * The port comes before the peers so that a port in use fails the start before any replication
+   * begins (and before "replication engine running" is logged); `/ready` answers 503 until the engine runs.
+   */
   static async start(config: ReplicationConfig, logger: Logger): Promise<ReplicationNode> {
     const store = await openStore(config, logger);
     const engine = new ReplicationEngine(config, { store, logger });
+    registerProcessMetrics(engine.metrics.registry, { version: packageVersion(), nodeId: config.local_node_id });
+    let http: HttpServerHandle | null = null;
     try {
-      await engine.start();
-      const http = config.http.enabled
-        ? await startHttpServer({ store, engine, metrics: engine.metrics, logger }, {
+      if (config.http.enabled) {
+        http = await startHttpServer({ store, engine, metrics: engine.metrics, logger }, {
           listen: config.http.listen, apiToken: config.http.api_token, limits: limitsFromConfig(config.http),
-        })
-        : null;
-      if (http) logger.info({ url: http.url }, 'HTTP API listening');
+        });
+        logger.info({ url: http.url }, 'HTTP API listening');
+      }
+      await engine.start();
       return new ReplicationNode(config, store, engine, http);
     } catch (err) {
+      await http?.close();
       await engine.shutdown();
       await store.close();
       throw err;
