@@ -10,6 +10,8 @@ import { parseConfigText } from '../config/load.js';
 import type { LogLevel, ReplicationConfig } from '../config/types.js';
 import { LOG_LEVELS } from '../config/schema.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { startTracing, type TracingHandle } from '../observability/otel-sdk.js';
+import { packageVersion } from '../version.js';
 import { ConfigWatcher } from './config-watcher.js';
 import { ReplicationNode } from './node.js';
 
@@ -48,10 +50,12 @@ export class Daemon {
   private readonly watcher: ConfigWatcher | null;
   private reloading: Promise<ReloadOutcome> | null = null;
   private stopping: Promise<void> | null = null;
+  private readonly tracing: TracingHandle | null;
 
-  private constructor(node: ReplicationNode, logger: Logger, options: DaemonOptions, initialText: string) {
+  private constructor(node: ReplicationNode, logger: Logger, options: DaemonOptions, initialText: string, tracing: TracingHandle | null) {
     this.node = node;
     this.logger = logger;
+    this.tracing = tracing;
     this.options = { configPath: options.configPath, env: options.env ?? process.env };
     this.watcher = options.watch === false ? null : new ConfigWatcher(options.configPath, () => void this.reload('file change'));
     this.watcher?.start(initialText);
@@ -63,8 +67,16 @@ export class Daemon {
     const { text, config } = await readConfig(options.configPath, env);
     const logger = options.logger ?? createLogger({ level: effectiveLogLevel(config, env) });
     logger.info({ config: options.configPath, node_id: config.local_node_id }, 'starting replication-engine');
-    const node = await ReplicationNode.start(config, logger);
-    return new Daemon(node, logger, options, text);
+    // Before the node, so that its first spans are exported too; off (and not loaded) without OTEL_* variables.
+    const tracing = await startTracing(env, { version: packageVersion(), nodeId: config.local_node_id }, logger);
+    let node: ReplicationNode;
+    try {
+      node = await ReplicationNode.start(config, logger);
+    } catch (err) {
+      await tracing?.shutdown();
+      throw err;
+    }
+    return new Daemon(node, logger, options, text, tracing);
   }
 
   /** Re-reads the file and applies it live; on any problem keeps the running configuration. */
@@ -98,6 +110,7 @@ export class Daemon {
       await this.reloading?.catch(() => undefined);
       this.logger.info('shutting down');
       await this.node.stop({ deadlineMs });
+      await this.tracing?.shutdown();
       this.logger.info('stopped');
     })();
     return this.stopping;

@@ -2,6 +2,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseListenAddress, type ListenAddress } from '../config/listen-address.js';
 import { ValidationError } from '../errors.js';
+import { startServerSpan } from '../observability/http-span.js';
 import { BodyBudget } from './body-budget.js';
 import { expectedErrorReply, HttpError, INTERNAL_ERROR_REPLY } from './errors.js';
 import { applyServerLimits, checkingIntervalMs, DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits.js';
@@ -98,6 +99,7 @@ export async function startHttpServer(deps: HttpServerDeps, options: HttpServerO
 /** One request: never throws for anything a handler does; unexpected errors become a logged 500. */
 async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServerDeps, settings: HttpSettings, budget: BodyBudget): Promise<void> {
   const started = performance.now();
+  const span = startServerSpan(req);
   let reply: Reply;
   try {
     reply = await dispatch({ req, deps, settings, budget });
@@ -107,7 +109,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
     if (expected === null) deps.logger.error({ err, method: req.method, url: req.url }, 'HTTP request failed');
     reply = expected ?? INTERNAL_ERROR_REPLY;
   }
-  writeReply(req, res, leasedReply(res, reply, budget));
+  const sent = leasedReply(res, reply, budget);
+  writeReply(req, res, sent);
+  span.end(sent.status);
   deps.logger.debug({ method: req.method, url: req.url, status: reply.status, ms: Math.round(performance.now() - started) }, 'HTTP request');
 }
 
