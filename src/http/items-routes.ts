@@ -54,6 +54,8 @@ export async function getItem(ctx: RequestContext, key: string): Promise<Reply> 
       'X-HLC': record.hlc,
       'X-Origin': record.origin,
       'X-Version': String(record.version),
+      // The W3C trace context the write was made under, as stored with the record.
+      ...(record.traceParent ? { traceparent: record.traceParent } : {}),
     },
     body: record.content,
   };
