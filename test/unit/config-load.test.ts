@@ -43,7 +43,7 @@ describe('loading config files', () => {
     expect(config.peers.map((peer) => peer.node_id)).toEqual(['uk.node.manchester-1']);
     expect(config.settings.hot_path.adaptive_batch_size).toBe(true);
     expect(config.settings.slo.max_replication_lag_sec).toBe(60);
-    expect(config.cursor.sqlite_path).toBe('/var/lib/replication/cursors.db');
+    expect(config.cursor.sqlite_path).toBe('london-cursors.db');
     expect(config.store.tombstone_ttl).toBe(604_800_000);
   });
 
