@@ -21,7 +21,7 @@ import { DEFAULT_WORKLOAD, Workload } from './support/workload.js';
 const LONG = process.env.CHAOS_LONG === '1';
 const SEED = process.env.CHAOS_SEED === undefined || process.env.CHAOS_SEED === '' ? undefined : Number(process.env.CHAOS_SEED);
 const SEED_COUNT = Number(process.env.CHAOS_SEEDS ?? (LONG ? 50 : 1));
-const FIRST_SEED = LONG ? 1001 : 1;
+const FIRST_SEED = process.env.CHAOS_FIRST_SEED ? Number(process.env.CHAOS_FIRST_SEED) : LONG ? 1001 : 1;
 const seeds = SEED !== undefined ? [SEED] : Array.from({ length: SEED_COUNT }, (_, i) => FIRST_SEED + i);
 /** Bound on convergence after healing. */
 const CONVERGE_TIMEOUT_MS = Number(process.env.CHAOS_CONVERGE_TIMEOUT_MS ?? 60_000);
