@@ -1,5 +1,5 @@
 /**
- * CDC stream entries (DESIGN §4, docs/wire-format.md): encoding a change into XADD's
+ * CDC stream entries (docs/wire-format.md): encoding a change into XADD's
  * flat field list, and decoding what XREAD returns back into a change. The decoder is
  * the trust boundary for everything a peer (or a Rust sync-engine) writes, so it checks
  * every field and throws nothing but CdcDecodeError: the hot path counts and skips a
@@ -73,8 +73,8 @@ export interface PeerDecodeOptions extends DecodeOptions {
 /**
  * As decodeCdcEntry, for the hot path of node `localNodeId`. An entry that would change nothing
  * is skipped as soon as its meta is read, without decompressing or hashing its content:
- * 'own_origin' when stamped with this node (our own change coming back around the mesh, DESIGN
- * §4), 'seen' when `options.seen` says the local store already holds the key at that stamp or a
+ * 'own_origin' when stamped with this node (our own change coming back around the mesh,
+ * docs/wire-format.md), 'seen' when `options.seen` says the local store already holds the key at that stamp or a
  * later one (a copy re-emitted by another peer). In a mesh every node re-emits what it applies,
  * so such entries are a large share of what a node reads.
  */
@@ -255,7 +255,7 @@ class EntryDecoder {
     }
   }
 
-  /** Decompress exactly when the data starts with the zstd magic (DESIGN §4). */
+  /** Decompress exactly when the data starts with the zstd magic (docs/wire-format.md). */
   private content(data: Buffer): Buffer {
     const maxBytes = this.options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     if (startsWithZstdMagic(data)) {

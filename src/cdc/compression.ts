@@ -1,5 +1,5 @@
 /**
- * The `data` field's compression (DESIGN §4): zstd level 3 when it pays, raw otherwise,
+ * The `data` field's compression (docs/wire-format.md): zstd level 3 when it pays, raw otherwise,
  * and a bounded decompressor so a small hostile frame cannot exhaust memory.
  */
 import { Compressor } from 'zstd-napi';

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
  */
 const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
 
-/** Lowercase hex SHA-256: the `hash` of a record and of a CDC PUT entry (DESIGN §3–4). */
+/** Lowercase hex SHA-256: the `hash` of a record and of a CDC PUT entry (docs/architecture.md). */
 export function sha256Hex(content: Uint8Array): string {
   return oneShot ? oneShot('sha256', content, 'hex') : crypto.createHash('sha256').update(content).digest('hex');
 }

@@ -1,5 +1,5 @@
 /**
- * Why a CDC stream entry was rejected (DESIGN §4). A rejected entry is counted in a
+ * Why a CDC stream entry was rejected (docs/wire-format.md). A rejected entry is counted in a
  * metric labelled with its reason, logged with its entry id and skipped: it never stalls
  * the stream. The reasons are a closed set so the metric's label cardinality is fixed.
  */

@@ -1,5 +1,5 @@
 /**
- * The `meta` field of a CDC entry: a JSON object whose key order is fixed (DESIGN §4,
+ * The `meta` field of a CDC entry: a JSON object whose key order is fixed (docs/wire-format.md,
  * docs/wire-format.md) so that the TypeScript writer, the store's Lua writer and the
  * Rust sync-engine produce identical bytes for identical changes.
  *

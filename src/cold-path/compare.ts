@@ -1,5 +1,5 @@
 /**
- * Merkle drill-down between our tree and a peer's (DESIGN §5, §7): roots → branches →
+ * Merkle drill-down between our tree and a peer's (docs/cold-path.md): roots → branches →
  * buckets → leaves, reading only what differs, and deciding per key who wins on stamps
  * alone — no content is fetched here. The repair (repair.ts) and the `verify` command
  * build on it.

@@ -43,7 +43,7 @@ export function rotateFrom(ids: readonly string[], start: string | null | undefi
 
 /**
  * The HLC below which a tombstone counts as gone: `now - ttl`, the moment every node's
- * tombstone GC drops it (by the tombstone's own hlc time, DESIGN §3). Null: no horizon.
+ * tombstone GC drops it (by the tombstone's own hlc time, docs/architecture.md). Null: no horizon.
  */
 export function tombstoneHorizon(nowMs: number, tombstoneTtlMs: number | null | undefined): string | null {
   if (tombstoneTtlMs === null || tombstoneTtlMs === undefined || !Number.isFinite(tombstoneTtlMs)) return null;
@@ -63,7 +63,7 @@ function sameLeaf(a: LeafStamp, b: LeafStamp): boolean {
  * only a tombstone past the horizon makes.
  *
  * The winner is decided on the real stamps (LWW, compareStamps), then the horizon applies:
- * - the winning leaf is an expired tombstone → null. It is never fetched (DESIGN §3), and
+ * - the winning leaf is an expired tombstone → null. It is never fetched (docs/architecture.md), and
  *   the loser could not replace it anyway: applying the loser would be a no-op until the
  *   tombstone's owner collects it.
  * - the losing leaf is an expired tombstone → shown as absent (null).

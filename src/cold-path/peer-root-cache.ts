@@ -1,5 +1,5 @@
 /**
- * The peer's Merkle root, cached for a few seconds (DESIGN §7): repeated checks in a short
+ * The peer's Merkle root, cached for a few seconds (docs/cold-path.md): repeated checks in a short
  * window (on-demand repairs, status) cost no round trip to the peer.
  *
  * A cached root can be stale, and a stale root equal to ours would claim "in sync" while

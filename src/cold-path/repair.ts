@@ -1,5 +1,5 @@
 /**
- * One cold-path repair with one peer (DESIGN §7): compare trees, fetch only the keys the
+ * One cold-path repair with one peer (docs/cold-path.md): compare trees, fetch only the keys the
  * peer wins, apply them through the store's apply path — the same LWW apply the hot path
  * uses, so a repair racing the hot path (or the peer moving on) is harmless.
  *

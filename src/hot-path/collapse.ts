@@ -1,7 +1,7 @@
 /**
  * Within one batch, several changes to the same key collapse to the LWW winner before the
  * apply: fewer writes, and the result is the same because the merge is idempotent and
- * order-independent (DESIGN §3). Own-origin entries were dropped before this.
+ * order-independent (docs/architecture.md). Own-origin entries were dropped before this.
  */
 import type { CdcEntry } from '../model/change.js';
 import { compareStamps } from '../model/stamp.js';

@@ -1,5 +1,5 @@
 /**
- * Gap detection (DESIGN §6), as a pure decision over the peer stream's metadata
+ * Gap detection (docs/hot-path.md), as a pure decision over the peer stream's metadata
  * (XINFO STREAM): entries after our cursor were trimmed away, or the peer's stream is
  * behind our cursor because it lost its data. Either way the hot path cannot deliver
  * what was missed: the cold path must repair.

@@ -75,7 +75,7 @@ export function prepareBatch(raw: readonly RawStreamEntry[], o: PrepareOptions):
       rejected.push({ id, reason: e?.reason ?? 'bad_meta', message: err instanceof Error ? err.message : String(err) });
       continue;
     }
-    // Our own changes coming back around the mesh (DESIGN §4), and copies of changes the store
+    // Our own changes coming back around the mesh (docs/wire-format.md), and copies of changes the store
     // already holds: nothing to do, recognised from their meta alone.
     if (entry === 'own_origin') {
       ownOrigin++;

@@ -2,7 +2,7 @@
  * What the local store is known to hold, for recently applied keys: after an apply, a key's
  * local stamp is at least the stamp of the change applied to it (or refused as stale or as a
  * duplicate). In a mesh each change reaches a node once from its origin and again from every
- * other peer that applied and re-emitted it (DESIGN §4); a copy whose stamp is not newer than the
+ * other peer that applied and re-emitted it (docs/wire-format.md); a copy whose stamp is not newer than the
  * one known here would be refused by the store's last-writer-wins anyway, so the hot path drops it
  * from its meta alone: no decompression, no hash check, no trip to Redis.
  *

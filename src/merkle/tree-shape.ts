@@ -1,5 +1,5 @@
 /**
- * The Merkle tree's fixed shape over key hashes (DESIGN §5), as pure functions.
+ * The Merkle tree's fixed shape over key hashes (docs/cold-path.md), as pure functions.
  * 256 branches × 256 buckets: a key's bucket is the first 4 hex digits of SHA-1(key),
  * its branch the first 2. Digests are SHA-1 (what Redis Lua offers: redis.sha1hex),
  * combined by XOR (TicTac AAE): a write changes its leaf, bucket, branch and root in

@@ -1,5 +1,5 @@
 /**
- * A change is one PUT or DEL with its stamp (DESIGN §2–3). It is what the CDC codec
+ * A change is one PUT or DEL with its stamp (docs/architecture.md). It is what the CDC codec
  * decodes, what the hot and cold paths feed to `SyncEngine.applyChanges`, and what the
  * store re-emits to its own stream.
  */

@@ -1,5 +1,5 @@
 /**
- * Hybrid logical clock stamps (DESIGN §3): physical milliseconds + a logical counter,
+ * Hybrid logical clock stamps (docs/architecture.md): physical milliseconds + a logical counter,
  * fixed width so that string order equals time order: `0001735776000000-00000`.
  * Pure functions; the store keeps the last stamp durably (see store/commands, whose lib.lua
  * implements nextHlc and successorHlc with the same rules).

@@ -1,5 +1,5 @@
 /**
- * Last-writer-wins (DESIGN §3): the change with the greater (hlc, origin) wins, for PUT
+ * Last-writer-wins (docs/architecture.md): the change with the greater (hlc, origin) wins, for PUT
  * and DEL alike. HLCs are fixed-width digit strings and node ids are ASCII (see
  * node-id.ts), so JavaScript string comparison equals byte comparison here and in Lua.
  */

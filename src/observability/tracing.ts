@@ -1,5 +1,5 @@
 /**
- * Trace context (DESIGN §6): a change's `trace_parent` becomes the parent of its apply span.
+ * Trace context (docs/hot-path.md): a change's `trace_parent` becomes the parent of its apply span.
  * Only the OpenTelemetry API is used: with no SDK registered every span is a no-op, so a
  * user who wires up an exporter gets the spans and everyone else pays nothing.
  */

@@ -1,5 +1,5 @@
 /**
- * Idle-peer health checks (DESIGN §6): a peer that has sent nothing for `idle_threshold_sec`
+ * Idle-peer health checks (docs/hot-path.md): a peer that has sent nothing for `idle_threshold_sec`
  * is pinged every `ping_interval_sec` on its query connection, never behind the blocking
  * XREAD. A failed ping counts against the circuit breaker, so a silently dead idle peer is noticed
  * before the next write needs it; its round trip reaches the latency histogram and the peer-op SLO

@@ -1,5 +1,5 @@
 /**
- * A peer, as the engine sees it (DESIGN §2): a blocking stream connection for XREAD and a
+ * A peer, as the engine sees it (docs/architecture.md): a blocking stream connection for XREAD and a
  * separate query connection for everything else (stream metadata, pings, the cold path's
  * tree reads), so a health check never waits behind a blocking read.
  */

@@ -1,5 +1,5 @@
 /**
- * The Redis key layout of a store, built in one place (DESIGN §5; docs/wire-format.md).
+ * The Redis key layout of a store, built in one place (docs/wire-format.md).
  * The Lua scripts build the same names in store/commands/lib.lua; the integration tests
  * read through these builders what the scripts wrote, so the two cannot drift silently.
  *

@@ -1,5 +1,5 @@
 /**
- * Backpressure signal (DESIGN §6): local Redis memory against maxmemory, asked of Redis at
+ * Backpressure signal (docs/hot-path.md): local Redis memory against maxmemory, asked of Redis at
  * most once per poll interval however often the tailers ask.
  *
  * Fails closed: when Redis cannot say how much memory it uses (down, INFO refused by an ACL,

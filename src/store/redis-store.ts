@@ -1,5 +1,5 @@
 /**
- * The node's local store in its own Redis (DESIGN §3–5): the application API (put, get,
+ * The node's local store in its own Redis (docs/architecture.md): the application API (put, get,
  * delete, scan) and the replication API (applyChanges and the tree reads). Every write is
  * one Lua script that updates the record, the Merkle tree and the CDC stream together.
  */
@@ -59,7 +59,7 @@ export interface RedisStoreOptions {
   /** Content bytes a scan page holds at most (a larger record alone). Default 32 MiB. */
   maxScanBytes?: number;
   cdcMaxlen?: number;
-  /** Re-emit applied replicated changes to this node's stream (DESIGN §4). Default true. */
+  /** Re-emit applied replicated changes to this node's stream (docs/wire-format.md). Default true. */
   emitReplicated?: boolean;
   tombstoneTtlMs?: number;
   /**
@@ -367,7 +367,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     // packed bytes (apply-chunks.ts; a bigger change alone), all sent at once
     // (pipelined: still one round trip). Redis starts on the first chunk while this process is
     // still encoding the next ones, instead of idling until the whole batch is encoded. Each
-    // change stays atomic (DESIGN §3: the unit of atomicity is the change, never the batch);
+    // change stays atomic (docs/architecture.md: the unit of atomicity is the change, never the batch);
     // chunks run in order; if one fails the call rejects and the caller's retry is harmless.
     // Not an async function: once packed, the changes (and their contents) are not held while
     // the replies are awaited. A failure here is a rejection, never a throw.

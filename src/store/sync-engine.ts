@@ -1,5 +1,5 @@
 /**
- * The seams between the engine and a node's data (DESIGN §2). The engine (hot path,
+ * The seams between the engine and a node's data (docs/architecture.md). The engine (hot path,
  * cold path) only ever talks to a local store through `SyncEngine`, and reads a peer's
  * tree through `StoreReader`; `RedisStore` / `RedisStoreReader` implement them.
  */

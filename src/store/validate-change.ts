@@ -1,5 +1,5 @@
 /**
- * What the store accepts as a replicated change (DESIGN §3): checked before a batch is sent to
+ * What the store accepts as a replicated change (docs/architecture.md): checked before a batch is sent to
  * Redis, so a bad change changes nothing. The hot path runs the same check per entry after
  * decoding, so one bad entry is rejected alone instead of failing (and stalling) its batch.
  */

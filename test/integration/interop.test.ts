@@ -1,4 +1,4 @@
-// The decoder against entries in the Rust sync-engine's exact format (DESIGN §4), written to
+// The decoder against entries in the Rust sync-engine's exact format (docs/wire-format.md), written to
 // and read back from a real redis-server, so the bytes are what XREAD really returns.
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

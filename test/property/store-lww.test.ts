@@ -1,5 +1,5 @@
 /**
- * DESIGN §3's central promise on real Redis: the same set of changes, applied in any order
+ * The central promise of docs/architecture.md on real Redis: the same set of changes, applied in any order
  * and with duplicates, leaves two stores with identical records and identical Merkle roots,
  * equal to the pure LWW model — whose root is computed from scratch, so this also proves
  * the incremental XOR tree.

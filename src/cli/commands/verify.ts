@@ -42,7 +42,7 @@ export async function verifyMesh(config: ReplicationConfig, nowMs = Date.now()):
       client.on('error', () => undefined);
       try {
         const report = await compareWithPeer(local, new RedisStoreReader(client, peer.redis_prefix), { tombstoneHorizonHlc: horizon });
-        // Roots that differ only by tombstones past the horizon are as good as equal (DESIGN §3).
+        // Roots that differ only by tombstones past the horizon are as good as equal (docs/architecture.md).
         verdicts.push({ peerId: peer.node_id, inSync: report.inSync || (report.keys.length === 0 && !report.truncated), report });
       } catch (err) {
         verdicts.push({ peerId: peer.node_id, inSync: false, error: err instanceof Error ? err.message : String(err) });

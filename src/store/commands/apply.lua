@@ -81,7 +81,7 @@ index_flush(p)
 -- One approximate trim for the whole batch instead of one per XADD (the script is atomic: no
 -- reader sees the stream longer than it would have been).
 if emitted then redis.call('XTRIM', k_stream(p), 'MAXLEN', '~', maxlen) end
--- The clock advances past every stamp it accepts (DESIGN §3), never past the bound.
+-- The clock advances past every stamp it accepts (docs/architecture.md), never past the bound.
 if check_each then max_seen = max_applied end
 if n > 0 and max_seen then
   local meta = k_meta(p)

@@ -1,5 +1,5 @@
 -- Tombstone GC: drops up to `limit` tombstones whose HLC time is at or before the cutoff,
--- removing their leaves from the tree (DESIGN §3: by the stamp's time, so every node drops
+-- removing their leaves from the tree (docs/architecture.md: by the stamp's time, so every node drops
 -- a tombstone at about the same moment).
 -- ARGV: prefix, cutoff_ms, limit. Returns the number of tombstones dropped.
 local p, cutoff, limit = ARGV[1], tonumber(ARGV[2]), ARGV[3]

@@ -1,7 +1,7 @@
 // The last-writer-wins oracle: every write the workload sent, acknowledged (200 with its stamp) or of unknown
 // outcome (timeout, connection error, 500), and the verdict on a converged mesh's record set.
 //
-// Rule (DESIGN §3): for each key the acknowledged PUT or DEL with the greatest (hlc, origin) wins; a key whose
+// Rule (docs/architecture.md): for each key the acknowledged PUT or DEL with the greatest (hlc, origin) wins; a key whose
 // winner is a DEL is absent. A request whose outcome is unknown may or may not have happened, so a key it
 // touched may also hold that request's value (when its stamp beats every acknowledged one), or be absent
 // (an unknown DEL) — as long as every node agrees, which is checked before the oracle runs.
