@@ -12,11 +12,11 @@ import { decodeKeyBytes } from '../model/key.js';
 import { isNodeId } from '../model/node-id.js';
 import type { Stamp } from '../model/stamp.js';
 import { compressForWire, decompressBounded, DEFAULT_MAX_PAYLOAD_BYTES, startsWithZstdMagic, zstdCompressBound } from './compression.js';
-import { isSha256Hex, sha256Hex } from './content-hash.js';
+import { isSha256Hex, sha256Hex } from '../model/content-hash.js';
 import { CdcDecodeError, type CdcRejectReason } from './decode-error.js';
 import { formatDelMeta, formatPutMeta, parseDelMeta, parsePutMeta } from './meta.js';
 import { parseStreamId, type StreamId } from './stream-id.js';
-import { assertValidChange } from '../store/validate-change.js';
+import { assertValidChange } from '../model/validate-change.js';
 
 export interface DecodeOptions {
   /** The node whose stream this is: the origin of entries that carry no stamp (Rust writers). */

@@ -5,12 +5,13 @@
 import { Compressor } from 'zstd-napi';
 import binding from 'zstd-napi/binding.js';
 import { CdcDecodeError } from './decode-error.js';
+import { DEFAULTS } from '../defaults.js';
 
 export const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 export const ZSTD_LEVEL = 3;
 /** Below this size the frame overhead outweighs any gain (and matches the Rust writer). */
 export const COMPRESS_MIN_BYTES = 64;
-export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_PAYLOAD_BYTES = DEFAULTS.maxPayloadBytes;
 
 /**
  * Frames may not ask for a window larger than this many bits unless the payload limit

@@ -8,7 +8,7 @@ export {
   COMPRESS_MIN_BYTES,
   DEFAULT_MAX_PAYLOAD_BYTES,
 } from './compression.js';
-export { sha256Hex, isSha256Hex } from './content-hash.js';
+export { sha256Hex, isSha256Hex } from '../model/content-hash.js';
 export { CdcDecodeError, CDC_REJECT_REASONS, type CdcRejectReason } from './decode-error.js';
 export { formatPutMeta, formatDelMeta, parsePutMeta, parseDelMeta, type PutMeta, type DelMeta } from './meta.js';
 export {

@@ -37,7 +37,7 @@ export interface DelMeta {
 /**
  * The meta JSON, written out directly rather than through JSON.stringify of an object (three
  * times faster; it runs for every re-emitted change). That yields the same bytes only because
- * nothing needs escaping: the change must be valid (store/validate-change.ts: a content type
+ * nothing needs escaping: the change must be valid (model/validate-change.ts: a content type
  * from the enum, integers, an HLC, a node id and a traceparent, none with a quote, backslash or
  * control character). Every caller passes validated changes (encodeCdcEntry checks first).
  */

@@ -15,13 +15,14 @@ import type { StoreReader, SyncEngine } from '../store/sync-engine.js';
 import { compareWithPeer, type DivergenceReport } from './compare.js';
 import { isExpiredTombstone, tombstoneHorizon, type DivergentKey } from './diff.js';
 import { ColdPathError, onSide } from './errors.js';
+import { DEFAULTS } from '../defaults.js';
 
 /** Keys fetched and applied per round trip: bounds memory and the size of one Lua call. */
 export const DEFAULT_APPLY_CHUNK = 500;
 /** Deferred changes named in a repair's result (and log line); the rest are only counted. */
 const DEFERRED_KEYS_KEPT = 10;
 /** Record bytes fetched and applied per round (a bigger record goes alone). */
-export const DEFAULT_MAX_FETCH_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_MAX_FETCH_BYTES = DEFAULTS.maxFetchBytes;
 
 export type RefusalReason = 'no_store_layout' | 'tree_format_mismatch';
 

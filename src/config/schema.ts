@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { isNodeId } from '../model/node-id.js';
-import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../model/future-stamp.js';
+import { DEFAULTS } from '../defaults.js';
 import { DURATION_HINT, formatDuration, parseDuration, tryParseDuration } from './duration.js';
 import { parseListenAddress } from './listen-address.js';
 import { parseRedisUrl } from './redis-url.js';
@@ -42,8 +42,8 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min
 const positive = () => z.number().positive();
 
 /** A duration field: "5s" or whole ms in the file, ms in the parsed config. */
-function duration(defaultValue: string, min: string, max?: string) {
-  return durationValue(min, max).default(parseDuration(defaultValue));
+function duration(defaultValue: string | number, min: string, max?: string) {
+  return durationValue(min, max).default(typeof defaultValue === 'number' ? defaultValue : parseDuration(defaultValue));
 }
 
 /** As duration(), without a default. */
@@ -118,13 +118,13 @@ const httpSchema = z.strictObject({
   api_token: z.string().min(16).optional(),
   enabled: z.boolean().default(true),
   // Limits against slow, stalled or abusive clients (docs/configuration.md explains each default).
-  max_connections: int(1, 1_000_000).default(1024),
-  max_inflight_body_bytes: int(1, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
-  max_json_depth: int(1, 100_000).default(128),
-  headers_timeout: duration('10s', '100ms', '10m'),
-  request_timeout: duration('30s', '100ms', '1h'),
-  keep_alive_timeout: duration('5s', '100ms', '10m'),
-  store_timeout: duration('2s', '10ms', '60s'),
+  max_connections: int(1, 1_000_000).default(DEFAULTS.http.maxConnections),
+  max_inflight_body_bytes: int(1, 4 * 1024 * 1024 * 1024).default(DEFAULTS.http.maxInflightBodyBytes),
+  max_json_depth: int(1, 100_000).default(DEFAULTS.http.maxJsonDepth),
+  headers_timeout: duration(DEFAULTS.http.headersTimeoutMs, '100ms', '10m'),
+  request_timeout: duration(DEFAULTS.http.requestTimeoutMs, '100ms', '1h'),
+  keep_alive_timeout: duration(DEFAULTS.http.keepAliveTimeoutMs, '100ms', '10m'),
+  store_timeout: duration(DEFAULTS.http.storeTimeoutMs, '10ms', '60s'),
 }).superRefine((http, ctx) => {
   // Node refuses a header deadline past the whole-request deadline.
   if (http.headers_timeout > http.request_timeout) {
@@ -133,27 +133,27 @@ const httpSchema = z.strictObject({
 });
 
 const storeSchema = z.strictObject({
-  max_payload_bytes: int(1, MAX_PAYLOAD_LIMIT).default(16 * 1024 * 1024),
-  cdc_maxlen: int(1).default(100_000),
+  max_payload_bytes: int(1, MAX_PAYLOAD_LIMIT).default(DEFAULTS.maxPayloadBytes),
+  cdc_maxlen: int(1).default(DEFAULTS.cdcMaxlen),
   emit_replicated: z.boolean().default(true),
-  tombstone_ttl: duration('7d', '1s'),
+  tombstone_ttl: duration(DEFAULTS.tombstoneTtlMs, '1s'),
   tombstone_gc_interval: duration('60s', '1s'),
   max_clock_skew: duration('10s', '1ms'),
   // Far-future stamps (docs/configuration.md): unset, it is the larger of 60 s and max_clock_skew,
   // so a file written before it existed accepts every stamp it used to apply without a warning.
   max_future_skew: durationValue('1s', '366d').optional(),
-  memory_threshold: z.number().gt(0).max(1).default(0.9),
+  memory_threshold: z.number().gt(0).max(1).default(DEFAULTS.memoryThreshold),
   memory_poll_interval: duration('1s', '100ms'),
   // Bounded in bytes (docs/configuration.md): one apply call is one Redis argument, refused above
   // Redis's 512 MB proto-max-bulk-len.
-  max_apply_bytes: int(1, 512 * 1024 * 1024).default(32 * 1024 * 1024),
+  max_apply_bytes: int(1, MAX_PAYLOAD_LIMIT).default(DEFAULTS.maxApplyBytes),
 }).transform((store, ctx) => {
   const { max_future_skew: explicit, ...rest } = store;
   if (explicit !== undefined && rest.max_clock_skew > explicit) {
     ctx.issues.push({ code: 'custom', path: ['max_clock_skew'], input: rest.max_clock_skew,
       message: `must be at most max_future_skew (${formatDuration(explicit)}): a stamp further ahead is refused, never applied with a warning` });
   }
-  return { ...rest, max_future_skew: explicit ?? Math.max(DEFAULT_MAX_FUTURE_SKEW_MS, rest.max_clock_skew) };
+  return { ...rest, max_future_skew: explicit ?? Math.max(DEFAULTS.maxFutureSkewMs, rest.max_clock_skew) };
 });
 
 const loggingSchema = z.strictObject({
@@ -175,8 +175,8 @@ const hotPathSchema = z
     rate_limit_per_sec: positive().default(10_000),
     rate_limit_burst: int(1).default(1000),
     // Bounded in bytes (docs/hot-path.md): XREAD's COUNT learned from entry sizes, decoded bytes per batch.
-    max_read_bytes: int(1024).default(32 * 1024 * 1024),
-    max_batch_bytes: int(1024).default(32 * 1024 * 1024),
+    max_read_bytes: int(1024).default(DEFAULTS.maxReadBytes),
+    max_batch_bytes: int(1024).default(DEFAULTS.maxBatchBytes),
   })
   .superRefine((hot, ctx) => reportRules(ctx, hotPathIssues(hot)));
 
@@ -188,7 +188,7 @@ const coldPathSchema = z
     backoff_base_sec: positive().default(5),
     backoff_max_sec: positive().default(300),
     // Bounded in bytes (docs/cold-path.md): record bytes fetched and applied per round.
-    max_fetch_bytes: int(1024).default(32 * 1024 * 1024),
+    max_fetch_bytes: int(1024).default(DEFAULTS.maxFetchBytes),
   })
   .superRefine((cold, ctx) => reportRules(ctx, coldPathIssues(cold)));
 

@@ -5,17 +5,10 @@
  * what was missed: the cold path must repair.
  */
 import { compareStreamIds, STREAM_START } from '../cdc/stream-id.js';
+import type { StreamInfo } from '../peer/peer-connection.js';
 
-export interface StreamInfo {
-  length: number;
-  /** Id of the newest entry ever added (survives trimming). */
-  lastGeneratedId: string;
-  /** Greatest id ever deleted or trimmed (Redis ≥ 7.0); null when the server does not say. */
-  maxDeletedId: string | null;
-  firstEntryId: string | null;
-  /** Entries ever added (Redis ≥ 7.0); null when unknown. */
-  entriesAdded: number | null;
-}
+export type { StreamInfo };
+
 
 export type GapKind = 'trimmed' | 'peer_behind';
 

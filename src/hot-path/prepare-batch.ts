@@ -10,7 +10,7 @@ import type { CdcEntry } from '../model/change.js';
 import { hlcPhysicalMs } from '../model/hlc.js';
 import { isTooFarAhead } from '../model/future-stamp.js';
 import { collapseByKey } from './collapse.js';
-import { assertValidChange } from '../store/validate-change.js';
+import { assertStorableChange } from '../store/validate-change.js';
 import type { RawStreamEntry } from '../peer/peer-connection.js';
 import type { Stamp } from '../model/stamp.js';
 
@@ -88,7 +88,7 @@ export function prepareBatch(raw: readonly RawStreamEntry[], o: PrepareOptions):
     // The store's own check, per entry: a change it would refuse must not fail the whole batch
     // (a batch that fails is retried forever, which would stall the stream).
     try {
-      assertValidChange(entry, 'entry', o.maxPayloadBytes);
+      assertStorableChange(entry, 'entry', o.maxPayloadBytes);
     } catch (err) {
       rejected.push({ id, reason: 'bad_meta', message: err instanceof Error ? err.message : String(err) });
       continue;

@@ -4,7 +4,7 @@
  * body for 300 s and accept any number of connections.
  */
 import type http from 'node:http';
-import { DEFAULT_MAX_JSON_DEPTH } from './parse.js';
+import { DEFAULTS } from '../defaults.js';
 
 export interface HttpLimits {
   /** Open connections at most; one more is closed as soon as it is accepted. */
@@ -22,15 +22,7 @@ export interface HttpLimits {
   storeTimeoutMs: number;
 }
 
-export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = {
-  maxConnections: 1024,
-  maxInflightBodyBytes: 64 * 1024 * 1024,
-  maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000,
-  storeTimeoutMs: 2_000,
-};
+export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = DEFAULTS.http;
 
 /** The `http` section of a configuration as limits. */
 export function limitsFromConfig(http: {

@@ -3,6 +3,7 @@
  * so a fuzzer can hammer it. Every function returns a value or throws a `ValidationError`
  * (stable `code` + `field`); nothing else escapes.
  */
+import { DEFAULTS } from '../defaults.js';
 import { ValidationError } from '../errors.js';
 import type { ContentType } from '../model/change.js';
 import { assertValidKey } from '../model/key.js';
@@ -10,7 +11,7 @@ import { jsonDocumentError } from './json-scan.js';
 
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
-export const DEFAULT_MAX_JSON_DEPTH = 128;
+export const DEFAULT_MAX_JSON_DEPTH = DEFAULTS.http.maxJsonDepth;
 
 const ITEM_PATH_PREFIX = '/v1/items/';
 // Store cursors are base64url; 2048 chars is well above a 1024-byte key encoded.

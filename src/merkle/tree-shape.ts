@@ -9,7 +9,7 @@
  * check that the root Redis keeps equals `rootOf` over the same leaves.
  */
 import { hash } from 'node:crypto';
-import type { LeafStamp } from '../store/sync-engine.js';
+import type { LeafStamp } from '../model/stamp.js';
 
 /** Recorded in the store; the cold path refuses a peer whose marker differs. */
 export const TREE_FORMAT = 'tictac/v3;sha1-xor;branches=256;buckets=256';

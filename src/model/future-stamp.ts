@@ -6,10 +6,11 @@
  * ends up applying it and convergence stays deterministic. Pure; the store's Lua applies the
  * same comparison (apply.lua).
  */
+import { DEFAULTS } from '../defaults.js';
 import { HLC_PHYSICAL_DIGITS, HLC_MAX_PHYSICAL_MS, isHlcShape } from './hlc.js';
 
 /** Default `store.max_future_skew`: see docs/configuration.md for why. */
-export const DEFAULT_MAX_FUTURE_SKEW_MS = 60_000;
+export const DEFAULT_MAX_FUTURE_SKEW_MS = DEFAULTS.maxFutureSkewMs;
 
 /** The physical part of a stamp of the right shape; Infinity for anything else (never within a bound). */
 function physicalOf(hlc: string): number {

@@ -18,3 +18,10 @@ export function compareStamps(a: Stamp, b: Stamp): -1 | 0 | 1 {
 export function stampWins(candidate: Stamp, current: Stamp | null): boolean {
   return current === null || compareStamps(candidate, current) > 0;
 }
+
+/** What a leaf of the Merkle tree says about one key: enough to decide LWW without content. */
+export interface LeafStamp extends Stamp {
+  /** Content hash; empty for a tombstone. */
+  hash: string;
+  deleted: boolean;
+}

@@ -1,7 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-export type DedupReason = 'own_origin' | 'seen' | 'collapsed' | 'duplicate' | 'stale';
-export type GapKind = 'trimmed' | 'peer_behind';
 export type RepairResult = 'in_sync' | 'repaired' | 'partial' | 'failed';
 export type EngineState = 'stopped' | 'starting' | 'running' | 'stopping';
 

@@ -4,7 +4,18 @@
  * tree reads), so a health check never waits behind a blocking read.
  */
 import type { StoreReader } from '../store/sync-engine.js';
-import type { StreamInfo } from '../hot-path/gap.js';
+
+/** What XINFO STREAM says of a peer's CDC stream: what gap detection and lag are computed from. */
+export interface StreamInfo {
+  length: number;
+  /** Id of the newest entry ever added (survives trimming). */
+  lastGeneratedId: string;
+  /** Greatest id ever deleted or trimmed (Redis ≥ 7.0); null when the server does not say. */
+  maxDeletedId: string | null;
+  firstEntryId: string | null;
+  /** Entries ever added (Redis ≥ 7.0); null when unknown. */
+  entriesAdded: number | null;
+}
 
 export interface RawStreamEntry {
   id: string;

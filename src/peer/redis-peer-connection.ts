@@ -15,10 +15,10 @@ import { ReplicationError } from '../errors.js';
 import { redisOptionsFor, type RedisEndpoint } from '../redis/connect.js';
 import { RedisStoreReader } from '../store/store-reader.js';
 import { StoreKeys } from '../store/keys.js';
-import type { StreamInfo } from '../hot-path/gap.js';
+
 import { ExponentialBackoff } from './backoff.js';
 import { ReplyGuard, ReplyTooLargeError } from './reply-guard.js';
-import type { PeerConnection, PeerConnectionEvent, RawStreamEntry } from './peer-connection.js';
+import type { PeerConnection, PeerConnectionEvent, RawStreamEntry, StreamInfo } from './peer-connection.js';
 
 export interface RedisPeerOptions {
   peerId: string;

@@ -11,10 +11,11 @@ import { CONTENT_TYPES } from '../model/change.js';
 import { assertValidKey } from '../model/key.js';
 import { assertNodeId } from '../model/node-id.js';
 import { isTraceParent } from '../model/trace-parent.js';
-import { DEFAULT_MAX_FUTURE_SKEW_MS, isTooFarAhead } from '../model/future-stamp.js';
+import { isTooFarAhead } from '../model/future-stamp.js';
+import { DEFAULTS } from '../defaults.js';
 import { HLC_MAX_PHYSICAL_MS, isHlc } from '../model/hlc.js';
 import { compressForWire } from '../cdc/compression.js';
-import { sha256Hex } from '../cdc/content-hash.js';
+import { sha256Hex } from '../model/content-hash.js';
 import { TREE_FORMAT, TREE_FORMAT_V2, bucketOf } from '../merkle/tree-shape.js';
 import { connectOnce, createRedisClient, type RedisEndpoint } from '../redis/connect.js';
 import { scripts } from './commands/index.js';
@@ -23,7 +24,7 @@ import { MAX_APPLY_BYTES_LIMIT, applyChunks } from './commands/apply-chunks.js';
 import { META_FIELDS } from './keys.js';
 import { RedisStoreReader, changeToRecord } from './store-reader.js';
 import { parseLeaf } from './leaf.js';
-import { assertValidChange } from './validate-change.js';
+import { assertStorableChange } from './validate-change.js';
 import { MemoryGuard } from './memory-guard.js';
 import { decodeScanCursor, encodeScanCursor } from './scan-cursor.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
@@ -31,9 +32,6 @@ import type {
   ApplicationStore, ApplyOutcome, DeleteResult, PutOptions, ScanPage, StoreDataState, StoredRecord, SyncEngine, WriteResult,
 } from './sync-engine.js';
 
-export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
-export const DEFAULT_CDC_MAXLEN = 100_000;
-export const DEFAULT_TOMBSTONE_TTL_MS = 7 * 24 * 3600 * 1000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const GC_BATCH = 1000;
 const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'stale', 1: 'applied', 2: 'duplicate', 3: 'future' };
@@ -41,8 +39,6 @@ const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'stale', 1: 'applied', 2: 'd
 export const APPLY_CHUNK = 500;
 /** Largest max_future_skew accepted: a year. Beyond it the bound protects nothing. */
 export const MAX_FUTURE_SKEW_LIMIT_MS = 366 * 24 * 3600 * 1000;
-/** Packed bytes per apply script call (see apply-chunks.ts); a bigger change goes alone. */
-export const DEFAULT_MAX_APPLY_BYTES = 32 * 1024 * 1024;
 
 export interface RedisStoreOptions {
   nodeId: string;
@@ -101,15 +97,15 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     super(redis, options.prefix ?? '');
     this.nodeId = assertNodeId(options.nodeId, 'nodeId');
     this.ownsClient = ownsClient;
-    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-    this.maxApplyBytes = checkedApplyBytes(options.maxApplyBytes ?? DEFAULT_MAX_APPLY_BYTES);
-    this.maxScanBytes = checkedApplyBytes(options.maxScanBytes ?? DEFAULT_MAX_APPLY_BYTES);
-    this.cdcMaxlen = options.cdcMaxlen ?? DEFAULT_CDC_MAXLEN;
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes;
+    this.maxApplyBytes = checkedApplyBytes(options.maxApplyBytes ?? DEFAULTS.maxApplyBytes);
+    this.maxScanBytes = checkedApplyBytes(options.maxScanBytes ?? DEFAULTS.maxApplyBytes);
+    this.cdcMaxlen = options.cdcMaxlen ?? DEFAULTS.cdcMaxlen;
     this.emitReplicated = options.emitReplicated ?? true;
-    this.tombstoneTtlMs = options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS;
-    this.maxFutureSkewMs = checkedSkew(options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS);
+    this.tombstoneTtlMs = options.tombstoneTtlMs ?? DEFAULTS.tombstoneTtlMs;
+    this.maxFutureSkewMs = checkedSkew(options.maxFutureSkewMs ?? DEFAULTS.maxFutureSkewMs);
     this.now = options.now ?? Date.now;
-    const threshold = checkedThreshold(options.memoryThreshold ?? 0.9);
+    const threshold = checkedThreshold(options.memoryThreshold ?? DEFAULTS.memoryThreshold);
     const pollIntervalMs = checkedPollInterval(options.memoryPollIntervalMs ?? 1000);
     this.memory = new MemoryGuard(redis, { threshold, pollIntervalMs, now: this.now });
     redis.on('ready', this.onReady);
@@ -377,7 +373,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     const sent: Change[] = [];
     const future: boolean[] = [];
     try {
-      changes.forEach((c, i) => assertValidChange(c, `changes[${i}]`, this.maxPayloadBytes));
+      changes.forEach((c, i) => assertStorableChange(c, `changes[${i}]`, this.maxPayloadBytes));
       const now = this.wallClock();
       for (const c of changes) {
         const ahead = isTooFarAhead(c.hlc, now, this.maxFutureSkewMs);

@@ -4,7 +4,7 @@
  * tree through `StoreReader`; `RedisStore` / `RedisStoreReader` implement them.
  */
 import type { Change, ContentType, PutChange } from '../model/change.js';
-import type { Stamp } from '../model/stamp.js';
+import type { LeafStamp, Stamp } from '../model/stamp.js';
 
 /**
  * 'future': refused for now, stamped further ahead of the wall clock than the store's
@@ -12,12 +12,7 @@ import type { Stamp } from '../model/stamp.js';
  */
 export type ApplyOutcome = 'applied' | 'stale' | 'duplicate' | 'future';
 
-/** What a leaf of the Merkle tree says about one key: enough to decide LWW without content. */
-export interface LeafStamp extends Stamp {
-  /** Content hash; empty for a tombstone. */
-  hash: string;
-  deleted: boolean;
-}
+export type { LeafStamp };
 
 /** Read-only view of a store's tree and records; works against a peer's Redis too. */
 export interface StoreReader {

@@ -3,7 +3,7 @@
 // FUZZ_SEED to replay a failure fast-check reported.
 import fc from 'fast-check';
 import { formatStreamId } from '../../src/cdc/stream-id.js';
-import { sha256Hex } from '../../src/cdc/content-hash.js';
+import { sha256Hex } from '../../src/model/content-hash.js';
 import { ZSTD_MAGIC } from '../../src/cdc/compression.js';
 import type { Change, PutChange } from '../../src/model/change.js';
 import { formatHlc, HLC_MAX_LOGICAL } from '../../src/model/hlc.js';

@@ -6,7 +6,7 @@ import { Mesh, metricValue, type MeshNode } from '../support/mesh.js';
 import { waitFor } from '../support/wait.js';
 import { encodeCdcEntry } from '../../src/cdc/codec.js';
 import { compressForWire } from '../../src/cdc/compression.js';
-import { sha256Hex } from '../../src/cdc/content-hash.js';
+import { sha256Hex } from '../../src/model/content-hash.js';
 import { formatHlc, hlcPhysicalMs, isHlc, nextHlc } from '../../src/model/hlc.js';
 import type { PutChange } from '../../src/model/change.js';
 import { scripts } from '../../src/store/commands/index.js';

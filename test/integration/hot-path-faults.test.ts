@@ -2,7 +2,7 @@
 // stream trimmed past the cursor. Real redis-servers throughout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCdcEntry } from '../../src/cdc/codec.js';
-import { sha256Hex } from '../../src/cdc/content-hash.js';
+import { sha256Hex } from '../../src/model/content-hash.js';
 import { ReplicationEngine } from '../../src/engine/replication-engine.js';
 import { formatHlc } from '../../src/model/hlc.js';
 import type { PutChange } from '../../src/model/change.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { decodeCdcEntry, encodeCdcEntry } from '../../src/cdc/codec.js';
-import { sha256Hex } from '../../src/cdc/content-hash.js';
+import { sha256Hex } from '../../src/model/content-hash.js';
 import { ZSTD_MAGIC } from '../../src/cdc/compression.js';
 import { streamIdMs } from '../../src/cdc/stream-id.js';
 import type { Change } from '../../src/model/change.js';

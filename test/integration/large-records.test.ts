@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCdcEntry } from '../../src/cdc/codec.js';
-import { sha256Hex } from '../../src/cdc/content-hash.js';
+import { sha256Hex } from '../../src/model/content-hash.js';
 import { repairWithPeer } from '../../src/cold-path/repair.js';
 import { ReplicationEngine } from '../../src/engine/replication-engine.js';
 import { formatHlc } from '../../src/model/hlc.js';

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCdcEntry, encodeCdcEntry } from '../../src/cdc/codec.js';
 import { ZSTD_MAGIC, compressForWire, zstdCompressBound } from '../../src/cdc/compression.js';
-import { sha256Hex } from '../../src/cdc/content-hash.js';
+import { sha256Hex } from '../../src/model/content-hash.js';
 import { byteRounds } from '../../src/cold-path/repair.js';
 import { prepareBatch } from '../../src/hot-path/prepare-batch.js';
 import { ReadSizer, entryBytes } from '../../src/hot-path/read-sizer.js';
@@ -13,7 +13,7 @@ import type { Change, PutChange } from '../../src/model/change.js';
 import { formatHlc } from '../../src/model/hlc.js';
 import { packChanges } from '../../src/store/commands/apply-args.js';
 import { applyChunks, packedSizeOf } from '../../src/store/commands/apply-chunks.js';
-import { assertValidChange } from '../../src/store/validate-change.js';
+import { assertStorableChange } from '../../src/store/validate-change.js';
 
 const NOW = 1_800_000_000_000;
 
@@ -182,12 +182,12 @@ describe('zstdCompressBound', () => {
   });
 });
 
-describe('assertValidChange: one change must fit one apply call', () => {
+describe('assertStorableChange: one change must fit one apply call', () => {
   it('refuses a change whose content and wire data exceed what one Redis argument carries', () => {
     // allocUnsafe of this size is not touched, so it costs address space, not memory.
     const content = Buffer.allocUnsafe(300 * 1024 * 1024);
     const change: PutChange = { ...put('huge', 0), content, wireData: Buffer.allocUnsafe(300 * 1024 * 1024) };
-    expect(() => assertValidChange(change, 'entry', 512 * 1024 * 1024)).toThrow(/one apply call carries at most/);
-    expect(() => assertValidChange({ ...change, wireData: content }, 'entry', 512 * 1024 * 1024)).not.toThrow();
+    expect(() => assertStorableChange(change, 'entry', 512 * 1024 * 1024)).toThrow(/one apply call carries at most/);
+    expect(() => assertStorableChange({ ...change, wireData: content }, 'entry', 512 * 1024 * 1024)).not.toThrow();
   });
 });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { compress } from 'zstd-napi';
 import { decodeCdcEntry, encodeCdcEntry } from '../../src/cdc/codec.js';
 import { compressForWire, decompressBounded, startsWithZstdMagic, ZSTD_MAGIC } from '../../src/cdc/compression.js';
-import { sha256Hex } from '../../src/cdc/content-hash.js';
+import { sha256Hex } from '../../src/model/content-hash.js';
 import { CdcDecodeError } from '../../src/cdc/decode-error.js';
 import { formatStreamId } from '../../src/cdc/stream-id.js';
 import { ValidationError } from '../../src/errors.js';

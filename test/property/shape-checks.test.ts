@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isSha256Hex } from '../../src/cdc/content-hash.js';
+import { isSha256Hex } from '../../src/model/content-hash.js';
 import { HLC_MAX_PHYSICAL_MS, isHlc, isHlcShape } from '../../src/model/hlc.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

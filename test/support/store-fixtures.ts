@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { RedisStore, type RedisStoreOptions } from '../../src/store/redis-store.js';
 import type { Change, PutChange, DelChange } from '../../src/model/change.js';
-import { sha256Hex } from '../../src/cdc/content-hash.js';
+import { sha256Hex } from '../../src/model/content-hash.js';
 import { formatHlc } from '../../src/model/hlc.js';
 
 /** A fresh, unique prefix so tests sharing a redis-server never see each other's keys. */

@@ -4,7 +4,7 @@ import binding from 'zstd-napi/binding.js';
 import { compress } from 'zstd-napi';
 import { decodeCdcEntry, encodeCdcEntry, type DecodeOptions } from '../../src/cdc/codec.js';
 import { compressForWire, decompressBounded, ZSTD_MAGIC } from '../../src/cdc/compression.js';
-import { sha256Hex } from '../../src/cdc/content-hash.js';
+import { sha256Hex } from '../../src/model/content-hash.js';
 import { CDC_REJECT_REASONS, CdcDecodeError, type CdcRejectReason } from '../../src/cdc/decode-error.js';
 import type { DelChange, PutChange } from '../../src/model/change.js';
 import { formatHlc } from '../../src/model/hlc.js';

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeCdcEntry } from '../../src/cdc/codec.js';
-import { sha256Hex } from '../../src/cdc/content-hash.js';
+import { sha256Hex } from '../../src/model/content-hash.js';
 import { prepareBatch, type PrepareOptions } from '../../src/hot-path/prepare-batch.js';
 import { collapseByKey } from '../../src/hot-path/collapse.js';
 import type { CdcEntry, Change, PutChange } from '../../src/model/change.js';
