@@ -10,7 +10,7 @@
  */
 import type { Redis } from 'ioredis';
 import { encodeCdcEntry } from '../src/cdc/codec.js';
-import { sha256Hex } from '../src/cdc/content-hash.js';
+import { sha256Hex } from '../src/model/content-hash.js';
 import { formatHlc } from '../src/model/hlc.js';
 import type { PutChange } from '../src/model/change.js';
 

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { encodeCdcEntry } from '../src/cdc/codec.js';
-import { sha256Hex } from '../src/cdc/content-hash.js';
+import { sha256Hex } from '../src/model/content-hash.js';
 import { RedisLauncher, findOnPath } from '../src/demo/redis-launcher.js';
 import { formatHlc } from '../src/model/hlc.js';
 import { StoreKeys } from '../src/store/keys.js';
