@@ -34,6 +34,8 @@ const STORE_REFUSALS: Readonly<Record<string, { status: number; error: string }>
   not_accepting_writes: { status: 503, error: 'not_accepting_writes' },
   // The memory guard fails closed when it cannot read INFO memory.
   memory_check_failed: { status: 503, error: 'store_unavailable' },
+  // The local Redis dropped the connection before answering: the write may or may not have been applied.
+  store_connection_lost: { status: 503, error: 'store_unavailable' },
 };
 
 export function errorReply(status: number, code: string, detail: string, headers: Record<string, string> = {}): Reply {

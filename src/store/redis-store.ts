@@ -90,8 +90,22 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
   private closedError: ReplicationError | null = null;
   /** Rejecters of the calls still waiting on Redis, settled by close() (see call()). */
   private readonly pending = new Set<(err: Error) => void>();
+  /**
+   * Whether the calls now pending were sent on a live connection. The client does not resend what a
+   * dropped connection left unanswered (see connect()), and it then never settles those calls
+   * either: they are rejected here when the connection that carried them closes.
+   */
+  private link: 'up' | 'down';
   /** Re-asserts the tree format marker whenever the client (re)connects; see `restoreFormatMarker`. */
-  private readonly onReady = (): void => void this.restoreFormatMarker();
+  private readonly onReady = (): void => {
+    this.link = 'up';
+    void this.restoreFormatMarker();
+  };
+  private readonly onClose = (): void => {
+    if (this.link === 'down') return; // what is pending waits in the offline queue, sent on reconnect
+    this.link = 'down';
+    this.rejectPending(new ReplicationError('store_connection_lost', 'the connection to the local Redis dropped before it answered; the outcome of the call is unknown'));
+  };
 
   private constructor(redis: Redis, ownsClient: boolean, options: RedisStoreOptions) {
     super(redis, options.prefix ?? '');
@@ -108,7 +122,9 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     const threshold = checkedThreshold(options.memoryThreshold ?? DEFAULTS.memoryThreshold);
     const pollIntervalMs = checkedPollInterval(options.memoryPollIntervalMs ?? 1000);
     this.memory = new MemoryGuard(redis, { threshold, pollIntervalMs, now: this.now });
+    this.link = redis.status === 'ready' ? 'up' : 'down';
     redis.on('ready', this.onReady);
+    redis.on('close', this.onClose);
   }
 
   /** Applies new limits (a configuration reload); validated first, so a bad value changes nothing. */
@@ -253,11 +269,15 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
   async close(): Promise<void> {
     this.closedError ??= new ReplicationError('store_closed', `the store "${this.keys.prefix}" is closed`);
     this.redis.off('ready', this.onReady);
+    this.redis.off('close', this.onClose);
     if (!this.ownsClient) return;
     // QUIT is answered after every reply before it, so a live connection settles its calls itself.
     if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
     else this.redis.disconnect();
-    const error = new ReplicationError('store_closed', 'the store was closed while the call waited for the local Redis; its outcome is unknown');
+    this.rejectPending(new ReplicationError('store_closed', 'the store was closed while the call waited for the local Redis; its outcome is unknown'));
+  }
+
+  private rejectPending(error: ReplicationError): void {
     for (const reject of this.pending) reject(error);
     this.pending.clear();
   }

@@ -11,6 +11,7 @@ import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { createRedisClient, redisOptionsFor } from '../../src/redis/connect.js';
 import { freeLoopbackPort } from '../../src/demo/redis-launcher.js';
 import { RedisStore } from '../../src/store/redis-store.js';
+import { waitFor } from '../support/wait.js';
 
 let server: RedisServer;
 beforeAll(async () => {
@@ -73,6 +74,30 @@ describe('the local store at start-up', () => {
       expect((err as Error).message).not.toContain('wrong-one');
     } finally {
       await secured.stop();
+    }
+  });
+});
+
+describe('the local store when its Redis restarts', () => {
+  it('fails a call the dropped connection left unanswered instead of waiting forever, and works again after', async () => {
+    const own = await startRedis({ persistence: true });
+    const store = await RedisStore.connect({ url: own.url, prefix: 'r:', nodeId: 'n' });
+    const admin = new Redis(own.url);
+    try {
+      await store.put('k', Buffer.from('before'));
+      // Redis holds the next command unanswered while paused; the restart then drops the connection under it.
+      await admin.call('CLIENT', 'PAUSE', '30000', 'ALL');
+      const inFlight = store.get('k').then(
+        () => 'answered',
+        (err: unknown) => (err as { code?: string }).code,
+      );
+      await own.restart();
+      expect(await inFlight).toBe('store_connection_lost');
+      await waitFor(async () => (await store.get('k').catch(() => null))?.content.toString() === 'before', { what: 'the store answering again' });
+    } finally {
+      admin.disconnect();
+      await store.close();
+      await own.stop();
     }
   });
 });
