@@ -8,7 +8,6 @@
  * evicting replicated data; the hot path treats a rejection as "not now" and retries with
  * backoff, reporting the error instead of a misleading "memory above threshold".
  */
-import type { Redis } from 'ioredis';
 import { ReplicationError } from '../errors.js';
 
 export interface MemoryGuardOptions {
@@ -25,8 +24,12 @@ export class MemoryGuard {
   private last: Answer = { ok: true, accepting: true };
   private inFlight: Promise<boolean> | null = null;
 
+  /**
+   * `readInfo` answers `INFO memory`; it must settle (the store's calls do, even when the connection
+   * drops under them): a poll in flight is shared by every caller until it does.
+   */
   constructor(
-    private readonly redis: Redis,
+    private readonly readInfo: () => Promise<string>,
     private options: MemoryGuardOptions,
   ) {}
 
@@ -63,7 +66,7 @@ export class MemoryGuard {
 
   private async poll(): Promise<boolean> {
     try {
-      this.last = { ok: true, accepting: decide(await this.redis.info('memory'), this.options.threshold) };
+      this.last = { ok: true, accepting: decide(await this.readInfo(), this.options.threshold) };
     } catch (err) {
       const error = err instanceof ReplicationError
         ? err

@@ -121,7 +121,7 @@ export class RedisStore extends RedisStoreReader implements SyncEngine, Applicat
     this.now = options.now ?? Date.now;
     const threshold = checkedThreshold(options.memoryThreshold ?? DEFAULTS.memoryThreshold);
     const pollIntervalMs = checkedPollInterval(options.memoryPollIntervalMs ?? 1000);
-    this.memory = new MemoryGuard(redis, { threshold, pollIntervalMs, now: this.now });
+    this.memory = new MemoryGuard(() => this.call(() => redis.info('memory')), { threshold, pollIntervalMs, now: this.now });
     this.link = redis.status === 'ready' ? 'up' : 'down';
     redis.on('ready', this.onReady);
     redis.on('close', this.onClose);

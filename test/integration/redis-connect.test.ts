@@ -81,19 +81,26 @@ describe('the local store at start-up', () => {
 describe('the local store when its Redis restarts', () => {
   it('fails a call the dropped connection left unanswered instead of waiting forever, and works again after', async () => {
     const own = await startRedis({ persistence: true });
-    const store = await RedisStore.connect({ url: own.url, prefix: 'r:', nodeId: 'n' });
-    const admin = new Redis(own.url);
+    let clock = 1_000_000;
+    const store = await RedisStore.connect({ url: own.url, prefix: 'r:', nodeId: 'n', now: () => clock });
+    const admin = new Redis(own.url).on('error', () => undefined); // it sees the restart too
     try {
       await store.put('k', Buffer.from('before'));
       // Redis holds the next command unanswered while paused; the restart then drops the connection under it.
       await admin.call('CLIENT', 'PAUSE', '30000', 'ALL');
-      const inFlight = store.get('k').then(
+      const outcome = (call: Promise<unknown>): Promise<string | undefined> => call.then(
         () => 'answered',
         (err: unknown) => (err as { code?: string }).code,
       );
+      const read = outcome(store.get('k'));
+      clock += 60_000; // the memory guard's next question goes to Redis (the engine's backpressure check)
+      const memory = outcome(store.shouldAcceptWrites());
       await own.restart();
-      expect(await inFlight).toBe('store_connection_lost');
+      expect(await read).toBe('store_connection_lost');
+      expect(await memory).toBe('store_connection_lost');
       await waitFor(async () => (await store.get('k').catch(() => null))?.content.toString() === 'before', { what: 'the store answering again' });
+      clock += 60_000;
+      expect(await store.shouldAcceptWrites()).toBe(true); // not the poll the dropped connection left behind
     } finally {
       admin.disconnect();
       await store.close();
