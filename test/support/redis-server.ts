@@ -81,7 +81,13 @@ const LOG_TAIL_LINES = 40;
 
 const registry = new Set<ManagedRedis>();
 
+/** Set by `npm run test:unit`: test/unit and test/property are pure logic and must start no Redis. */
+export const NO_REDIS_ENV = 'RE_TEST_NO_REDIS';
+
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
+  if (process.env[NO_REDIS_ENV] === '1') {
+    throw new Error('test/unit and test/property test pure logic and start no redis-server: this test belongs in test/integration');
+  }
   assertRedisInstalled();
   installCleanupHooks();
   const tls = options.tls ? await tlsSetup() : undefined;
