@@ -21,3 +21,8 @@ export class ValidationError extends ReplicationError {
     this.field = field;
   }
 }
+
+/** The message of anything thrown: an Error's message, or the value as text. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

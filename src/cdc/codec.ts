@@ -5,7 +5,7 @@
  * every field and throws nothing but CdcDecodeError: the hot path counts and skips a
  * rejected entry and moves on.
  */
-import { ValidationError } from '../errors.js';
+import { ValidationError, errorMessage } from '../errors.js';
 import type { CdcEntry, Change, DelChange, PutChange } from '../model/change.js';
 import { formatHlc } from '../model/hlc.js';
 import { decodeKeyBytes } from '../model/key.js';
@@ -100,7 +100,7 @@ function decodeEntry(id: string, fields: readonly (Buffer | string)[], options: 
     }
     // Anything else is a bug or a hostile input we did not foresee: still a rejection of
     // this entry, attributed to the step that was running.
-    const message = cause instanceof Error ? cause.message : String(cause);
+    const message = errorMessage(cause);
     throw new CdcDecodeError(decoder.stage, entryId, `unexpected error: ${message}`, { cause });
   }
 }

@@ -5,6 +5,7 @@
 import { Compressor } from 'zstd-napi';
 import binding from 'zstd-napi/binding.js';
 import { CdcDecodeError } from './decode-error.js';
+import { errorMessage } from '../errors.js';
 import { DEFAULTS } from '../defaults.js';
 
 export const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
@@ -127,6 +128,3 @@ export function decompressBounded(data: Uint8Array, maxBytes: number): Buffer {
   return Buffer.concat(chunks, total);
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

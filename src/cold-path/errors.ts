@@ -2,7 +2,7 @@
  * Typed cold-path errors. `side` says whose Redis failed: the scheduler reports a peer's
  * failure to that peer's circuit breaker, but a local failure is not the peer's fault.
  */
-import { ReplicationError } from '../errors.js';
+import { ReplicationError, errorMessage } from '../errors.js';
 
 export type ColdPathErrorCode =
   /** Reading the peer's tree or records failed (unreachable, timed out, bad reply). */
@@ -31,6 +31,6 @@ export async function onSide<T>(side: ColdPathSide, what: string, read: () => Pr
   } catch (err) {
     if (err instanceof ColdPathError) throw err;
     const code: ColdPathErrorCode = side === 'peer' ? 'peer_read_failed' : 'local_read_failed';
-    throw new ColdPathError(code, side, `${side} ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new ColdPathError(code, side, `${side} ${what} failed: ${errorMessage(err)}`, { cause: err });
   }
 }

@@ -7,7 +7,7 @@
  * deletes, and only by winning LWW), fetch or re-apply a tombstone past the horizon, or
  * push to the peer (each node only pulls; the peer pulls from us in its own cycle).
  */
-import { ValidationError } from '../errors.js';
+import { ValidationError, errorMessage } from '../errors.js';
 import type { Change } from '../model/change.js';
 import { stampWins } from '../model/stamp.js';
 import { isTooFarAhead } from '../model/future-stamp.js';
@@ -299,5 +299,5 @@ async function applyAll(store: SyncEngine, changes: readonly Change[], stats: Re
 }
 
 function applyFailed(err: unknown): ColdPathError {
-  return new ColdPathError('apply_failed', 'local', `applying repairs failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  return new ColdPathError('apply_failed', 'local', `applying repairs failed: ${errorMessage(err)}`, { cause: err });
 }

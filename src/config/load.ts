@@ -12,6 +12,7 @@ import { unknownKeyMessage, type LocatedIssue } from './issues.js';
 import { ROOT_KEY, validateConfig } from './parse.js';
 import { formatPath } from './path.js';
 import type { ReplicationConfig } from './types.js';
+import { errorMessage } from '../errors.js';
 
 export interface ParseTextOptions {
   /** Named in every message; the file path when there is one. */
@@ -80,7 +81,7 @@ export function parseConfigText(text: string, options: ParseTextOptions = {}): R
   try {
     tree = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     throw new ConfigError([syntaxIssue(message)], source);
   }
 

@@ -1,7 +1,7 @@
 import { accessSync, constants as fsConstants, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { ValidationError } from '../errors.js';
+import { ValidationError, errorMessage } from '../errors.js';
 import { assertNodeId } from '../model/node-id.js';
 import { isStreamId } from '../cdc/stream-id.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
@@ -90,7 +90,7 @@ export class SqliteCursorStore implements CursorStore {
     try {
       mkdirSync(dirname(opts.path), { recursive: true });
     } catch (err) {
-      throw new CursorStoreError('cursor_store_unavailable', `cannot create the directory of cursor file ${opts.path}: ${message(err)}`, { cause: err });
+      throw new CursorStoreError('cursor_store_unavailable', `cannot create the directory of cursor file ${opts.path}: ${errorMessage(err)}`, { cause: err });
     }
 
     let corruptFilePath: string | null = null;
@@ -102,18 +102,18 @@ export class SqliteCursorStore implements CursorStore {
       const err = failure ? failure.error : thrown;
       if (!isCorruption(err)) {
         failure?.close();
-        throw new CursorStoreError('cursor_store_unavailable', `cannot open cursor file ${opts.path}: ${message(err)}`, { cause: err });
+        throw new CursorStoreError('cursor_store_unavailable', `cannot open cursor file ${opts.path}: ${errorMessage(err)}`, { cause: err });
       }
       try {
         // Renamed while still open (fine on POSIX), so the companions go along intact.
         corruptFilePath = moveAside(opts.path, now());
       } catch (moveErr) {
-        throw new CursorStoreError('cursor_store_unavailable', `cursor file ${opts.path} is corrupt (${message(err)}) and cannot be moved aside: ${message(moveErr)}`, { cause: moveErr });
+        throw new CursorStoreError('cursor_store_unavailable', `cursor file ${opts.path} is corrupt (${errorMessage(err)}) and cannot be moved aside: ${errorMessage(moveErr)}`, { cause: moveErr });
       } finally {
         failure?.close();
       }
       logger.error(
-        { path: opts.path, movedTo: corruptFilePath, reason: message(err) },
+        { path: opts.path, movedTo: corruptFilePath, reason: errorMessage(err) },
         'cursor file is corrupt: moved it aside and started an empty cursor store; replication restarts from the beginning of each peer stream',
       );
       try {
@@ -121,7 +121,7 @@ export class SqliteCursorStore implements CursorStore {
       } catch (retryThrown) {
         const retryErr = retryThrown instanceof OpenFailure ? retryThrown.error : retryThrown;
         if (retryThrown instanceof OpenFailure) retryThrown.close();
-        throw new CursorStoreError('cursor_store_unavailable', `cannot create a fresh cursor file ${opts.path}: ${message(retryErr)}`, { cause: retryErr });
+        throw new CursorStoreError('cursor_store_unavailable', `cannot create a fresh cursor file ${opts.path}: ${errorMessage(retryErr)}`, { cause: retryErr });
       }
     }
 
@@ -151,7 +151,7 @@ export class SqliteCursorStore implements CursorStore {
     try {
       this.stmtSet.run(peerId, streamId, Math.trunc(now));
     } catch (err) {
-      throw this.fail(new CursorStoreError(writeErrorCode(err), `cursor file ${this.path}: saving the cursor of ${peerId} failed: ${message(err)}`, { cause: err }));
+      throw this.fail(new CursorStoreError(writeErrorCode(err), `cursor file ${this.path}: saving the cursor of ${peerId} failed: ${errorMessage(err)}`, { cause: err }));
     }
     if (now - this.lastFileCheck >= FILE_CHECK_INTERVAL_MS) {
       this.lastFileCheck = now;
@@ -172,7 +172,7 @@ export class SqliteCursorStore implements CursorStore {
     try {
       this.stmtSetState.run(name, value);
     } catch (err) {
-      throw this.fail(new CursorStoreError(writeErrorCode(err), `cursor file ${this.path}: saving ${name} failed: ${message(err)}`, { cause: err }));
+      throw this.fail(new CursorStoreError(writeErrorCode(err), `cursor file ${this.path}: saving ${name} failed: ${errorMessage(err)}`, { cause: err }));
     }
   }
 
@@ -192,7 +192,7 @@ export class SqliteCursorStore implements CursorStore {
     try {
       accessSync(this.path, fsConstants.W_OK);
     } catch (err) {
-      return `is no longer writable (${(err as NodeJS.ErrnoException).code ?? message(err)})`;
+      return `is no longer writable (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`;
     }
     return null;
   }
@@ -281,7 +281,7 @@ class OpenFailure extends Error {
     readonly error: unknown,
     readonly db: Database.Database,
   ) {
-    super(message(error));
+    super(errorMessage(error));
   }
 
   close(): void {
@@ -333,8 +333,4 @@ function writeErrorCode(err: unknown): string {
   if (code.startsWith('SQLITE_FULL')) return 'cursor_disk_full';
   if (code.startsWith('SQLITE_READONLY')) return 'cursor_file_readonly';
   return 'cursor_write_failed';
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

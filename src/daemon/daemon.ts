@@ -14,6 +14,7 @@ import { startTracing, type TracingHandle } from '../observability/otel-sdk.js';
 import { packageVersion } from '../version.js';
 import { ConfigWatcher } from './config-watcher.js';
 import { ReplicationNode } from './node.js';
+import { errorMessage } from '../errors.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -97,7 +98,7 @@ export class Daemon {
       this.logger.info({ trigger, peers: config.peers.map((p) => p.node_id) }, 'configuration reloaded');
       return { applied: true };
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errorMessage(err);
       this.logger.error({ trigger, reason }, 'configuration reload refused; the running configuration stays in force');
       return { applied: false, reason };
     }

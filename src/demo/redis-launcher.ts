@@ -14,6 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { DemoError } from './demo-error.js';
+import { errorMessage } from '../errors.js';
 
 const READY_LINE = 'Ready to accept connections';
 const READY_TIMEOUT_MS = 15_000;
@@ -88,7 +89,7 @@ export class RedisLauncher {
         return await this.launch(name, dir, port);
       } catch (err) {
         if (!(err instanceof PortTaken) || attempt >= BIND_ATTEMPTS) {
-          throw err instanceof DemoError ? err : new DemoError('redis_start_failed', `redis-server for ${name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+          throw err instanceof DemoError ? err : new DemoError('redis_start_failed', `redis-server for ${name}: ${errorMessage(err)}`, { cause: err });
         }
       }
     }

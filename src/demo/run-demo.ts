@@ -33,6 +33,7 @@ import { Teardown } from './teardown.js';
 import { TcpProxy } from './tcp-proxy.js';
 import { abortable, atMost, delay } from './waiting.js';
 import { applyOps, WorkloadPlanner, type TickMix } from './workload.js';
+import { errorMessage } from '../errors.js';
 
 export interface DemoOptions {
   /** The short profile (CI): under ~20 s. */
@@ -116,7 +117,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       exitCode = EXIT_INTERRUPTED;
     } else {
       const unexpected = err instanceof DemoError ? '' : ' (unexpected)';
-      say(`demo failed${unexpected}: ${err instanceof Error ? err.message : String(err)}`);
+      say(`demo failed${unexpected}: ${errorMessage(err)}`);
       exitCode = 1;
     }
   }
@@ -292,7 +293,7 @@ class DemoRun {
         try {
           n.writes += await applyOps(n.node.store, this.planner.plan(n.name, tick, mixFor(n.name)));
         } catch (err) {
-          throw new DemoError('workload_failed', `a write on ${n.name} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+          throw new DemoError('workload_failed', `a write on ${n.name} failed: ${errorMessage(err)}`, { cause: err });
         }
       })), this.signal);
       await delay(tickStart + tickMs - Date.now(), this.signal);

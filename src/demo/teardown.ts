@@ -3,6 +3,8 @@
  * ends (success, failure, Ctrl-C). Every step runs even when an earlier one fails, and none
  * may hang the exit: each is cut off after a bound.
  */
+import { errorMessage } from '../errors.js';
+
 export interface TeardownProblem {
   step: string;
   error: string;
@@ -32,7 +34,7 @@ export class Teardown {
           }),
         ]);
       } catch (err) {
-        problems.push({ step: step.name, error: err instanceof Error ? err.message : String(err) });
+        problems.push({ step: step.name, error: errorMessage(err) });
       } finally {
         clearTimeout(timer);
       }

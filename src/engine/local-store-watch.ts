@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import type { StoreDataState, SyncEngine } from '../store/sync-engine.js';
 import { localDataChange, type LocalDataChange } from './local-data-check.js';
+import { errorMessage } from '../errors.js';
 
 /** The cursor-file entry holding the last StoreDataState seen. */
 const STATE_NAME = 'local_store';
@@ -66,7 +67,7 @@ export class LocalStoreWatch {
     } catch (err) {
       // The local store being down is reported by /ready and the apply path; a check that keeps
       // failing while it answers (an ACL without HINCRBY, say) would leave losses unnoticed.
-      const text = err instanceof Error ? err.message : String(err);
+      const text = errorMessage(err);
       if (text !== this.lastFailure) this.d.logger.warn({ err }, 'local store data check failed; a data loss would go unnoticed until it succeeds');
       this.lastFailure = text;
       return;

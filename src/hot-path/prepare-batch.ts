@@ -13,6 +13,7 @@ import { collapseByKey } from './collapse.js';
 import { assertStorableChange } from '../store/validate-change.js';
 import type { RawStreamEntry } from '../peer/peer-connection.js';
 import type { Stamp } from '../model/stamp.js';
+import { errorMessage } from '../errors.js';
 
 export interface PreparedBatch {
   /**
@@ -72,7 +73,7 @@ export function prepareBatch(raw: readonly RawStreamEntry[], o: PrepareOptions):
       entry = decodePeerCdcEntry(id, fields, decodeOptions);
     } catch (err) {
       const e = err instanceof CdcDecodeError ? err : null;
-      rejected.push({ id, reason: e?.reason ?? 'bad_meta', message: err instanceof Error ? err.message : String(err) });
+      rejected.push({ id, reason: e?.reason ?? 'bad_meta', message: errorMessage(err) });
       continue;
     }
     // Our own changes coming back around the mesh (docs/wire-format.md), and copies of changes the store
@@ -90,7 +91,7 @@ export function prepareBatch(raw: readonly RawStreamEntry[], o: PrepareOptions):
     try {
       assertStorableChange(entry, 'entry', o.maxPayloadBytes);
     } catch (err) {
-      rejected.push({ id, reason: 'bad_meta', message: err instanceof Error ? err.message : String(err) });
+      rejected.push({ id, reason: 'bad_meta', message: errorMessage(err) });
       continue;
     }
     const bytes = entry.op === 'PUT' ? entry.content.length + (entry.wireData === entry.content ? 0 : entry.wireData?.length ?? 0) : 0;

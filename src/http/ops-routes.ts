@@ -3,6 +3,7 @@ import { HttpError } from './errors.js';
 import { jsonReply, type Reply } from './reply.js';
 import { withTimeout } from './store-timeout.js';
 import type { RequestContext } from './types.js';
+import { errorMessage } from '../errors.js';
 
 export function health(): Promise<Reply> {
   return Promise.resolve(jsonReply(200, { status: 'ok' }));
@@ -52,5 +53,5 @@ function notReady(detail: string): Reply {
 }
 
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }

@@ -80,7 +80,7 @@ export class HealthPinger {
     } catch (err) {
       breaker.onFailure();
       metrics.peerErrors.labels(peerId).inc();
-      logger.debug({ peer_id: peerId, err: err instanceof Error ? err.message : String(err) }, 'health ping failed');
+      logger.debug({ peer_id: peerId, err }, 'health ping failed');
       return null;
     }
   }

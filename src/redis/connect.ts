@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
-import { ReplicationError, ValidationError } from '../errors.js';
+import { ReplicationError, ValidationError, errorMessage } from '../errors.js';
 import { ErrorSafeConnector } from './error-safe-connector.js';
 
 export interface TlsFiles {
@@ -88,7 +88,7 @@ export async function connectOnce(redis: Redis, what: string, timeoutMs: number)
     ]);
   } catch (err) {
     redis.disconnect();
-    const why = cause ?? (err instanceof Error ? err.message : String(err));
+    const why = cause ?? errorMessage(err);
     throw new ReplicationError('redis_unavailable', `cannot connect to ${what} at ${addressOf(redis)}: ${why}`, { cause: err });
   } finally {
     clearTimeout(timer);

@@ -8,7 +8,7 @@
  * evicting replicated data; the hot path treats a rejection as "not now" and retries with
  * backoff, reporting the error instead of a misleading "memory above threshold".
  */
-import { ReplicationError } from '../errors.js';
+import { ReplicationError, errorMessage } from '../errors.js';
 
 export interface MemoryGuardOptions {
   /** Accept writes while used_memory < threshold × maxmemory (0 < threshold ≤ 1). */
@@ -70,7 +70,7 @@ export class MemoryGuard {
     } catch (err) {
       const error = err instanceof ReplicationError
         ? err
-        : new ReplicationError('memory_check_failed', `cannot read the local Redis memory use: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        : new ReplicationError('memory_check_failed', `cannot read the local Redis memory use: ${errorMessage(err)}`, { cause: err });
       this.last = { ok: false, error };
     }
     this.lastPoll = this.options.now();

@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EXIT } from '../exit-codes.js';
+import { errorMessage } from '../../errors.js';
 
 export const EXAMPLE_CONFIG_URL = new URL('../../../examples/node.yaml', import.meta.url);
 
@@ -22,7 +23,7 @@ export function registerInit(program: Command): void {
         const code = (err as NodeJS.ErrnoException).code;
         process.stderr.write(code === 'EEXIST'
           ? `${opts.output} already exists; use --force to overwrite it\n`
-          : `could not write ${opts.output}: ${err instanceof Error ? err.message : String(err)}\n`);
+          : `could not write ${opts.output}: ${errorMessage(err)}\n`);
         process.exitCode = EXIT.failure;
         return;
       }

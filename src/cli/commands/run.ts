@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../config/config-error.js';
 import { Daemon } from '../../daemon/daemon.js';
 import { EXIT } from '../exit-codes.js';
+import { errorMessage } from '../../errors.js';
 
 export function registerRun(program: Command): void {
   program
@@ -27,7 +28,7 @@ export async function runDaemon(configPath: string, watch: boolean): Promise<num
       process.stderr.write(`invalid configuration:\n${err.message}\n`);
       return EXIT.config;
     }
-    process.stderr.write(`could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`could not start: ${errorMessage(err)}\n`);
     return EXIT.failure;
   }
   return new Promise<number>((resolve) => {

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../exit-codes.js';
 import { renderStatus, type StatusJson } from '../status-table.js';
+import { errorMessage } from '../../errors.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8790';
 
@@ -53,7 +54,7 @@ export function registerStatus(program: Command): void {
           }
           return true;
         } catch (err) {
-          process.stderr.write(`cannot read status from ${opts.url}: ${err instanceof Error ? err.message : String(err)}\n`);
+          process.stderr.write(`cannot read status from ${opts.url}: ${errorMessage(err)}\n`);
           return false;
         }
       };

@@ -14,6 +14,7 @@ import { tombstoneHorizon } from '../../cold-path/diff.js';
 import { createRedisClient } from '../../redis/connect.js';
 import { RedisStoreReader } from '../../store/store-reader.js';
 import { EXIT } from '../exit-codes.js';
+import { errorMessage } from '../../errors.js';
 
 export interface PeerVerdict {
   peerId: string;
@@ -45,7 +46,7 @@ export async function verifyMesh(config: ReplicationConfig, nowMs = Date.now()):
         // Roots that differ only by tombstones past the horizon are as good as equal (docs/architecture.md).
         verdicts.push({ peerId: peer.node_id, inSync: report.inSync || (report.keys.length === 0 && !report.truncated), report });
       } catch (err) {
-        verdicts.push({ peerId: peer.node_id, inSync: false, error: err instanceof Error ? err.message : String(err) });
+        verdicts.push({ peerId: peer.node_id, inSync: false, error: errorMessage(err) });
       } finally {
         client.disconnect();
       }
