@@ -37,9 +37,6 @@ export interface DispatchDeps {
   now: () => number;
   positions: ReadPositions;
   accounting: TailerMetrics;
-  /** The settings of the moment (they change on reload). */
-  maxFutureSkewMs: () => number;
-  maxBatchFlushLatencyMs: () => number;
   /** A batch was applied and the cursor moved over its `count` entries. */
   onApplied: (count: number) => void;
   /** An apply failed (`message` for the status): the reads are already rewound to the cursor. */
@@ -73,7 +70,16 @@ export class BatchDispatch {
   private futureDueAt = Number.POSITIVE_INFINITY;
   private readonly holdBackRefused = (change: SentChange): void => this.holdBack(change.key, change.hlc, change.origin, null);
 
+  private maxFutureSkewMs = 0;
+  private maxBatchFlushLatencyMs = 0;
+
   constructor(private readonly deps: DispatchDeps) {}
+
+  /** store.max_future_skew and the batch flush SLO: take effect from the next batch finished. */
+  configure(maxFutureSkewMs: number, maxBatchFlushLatencyMs: number): void {
+    this.maxFutureSkewMs = maxFutureSkewMs;
+    this.maxBatchFlushLatencyMs = maxBatchFlushLatencyMs;
+  }
 
   /** Resolves once the window has room for one more batch. */
   waitForRoom(): Promise<void> {
@@ -132,7 +138,7 @@ export class BatchDispatch {
 
   /** A change refused as too far ahead: counted, logged, and noted for when the cold path can bring it. */
   private holdBack(key: string, hlc: string, origin: string, entryId: string | null): void {
-    const from = this.deps.accounting.heldBack(key, hlc, origin, entryId, this.deps.maxFutureSkewMs());
+    const from = this.deps.accounting.heldBack(key, hlc, origin, entryId, this.maxFutureSkewMs);
     if (from < this.futureDueAt) this.futureDueAt = from;
   }
 
@@ -146,7 +152,7 @@ export class BatchDispatch {
     if (sent.from !== deps.positions.durable) return false;
     if (!Array.isArray(result)) return this.onApplyFailed(result);
     if (sent.changes.length > 0) {
-      deps.slo.check(deps.peerId, 'batch_flush_latency', flushMs, deps.maxBatchFlushLatencyMs(), 'ms');
+      deps.slo.check(deps.peerId, 'batch_flush_latency', flushMs, this.maxBatchFlushLatencyMs, 'ms');
       deps.accounting.countApplied(sent.changes, result, flushMs, deps.now(), deps.recentStamps, this.holdBackRefused);
     }
     deps.onApplied(sent.count);

@@ -55,12 +55,22 @@ export class ReadPositions {
   }
 }
 
+/** A read issued ahead: `from` is the id it continues after. */
+export interface PendingRead {
+  readonly from: string;
+  readonly result: Promise<ReadBatch | null>;
+}
+
 /**
  * The entries read and not yet dispatched: the rest of a read too large for one batch
- * (`leftover`), and the read issued while the current batch is applied (`ahead`).
+ * (`leftover`), and the read issued while the current batch is applied (`pending`). Both are used
+ * only if they continue from `dispatched` when the loop gets to them; otherwise (a batch before
+ * them failed to apply, or a gap reset the cursor) they are dropped, a read-ahead once it has
+ * settled, so that two reads never queue on the stream connection. Synchronous on purpose: the
+ * loop awaits the read itself, nothing more per batch.
  */
 export class ReadAhead {
-  private pending: Promise<ReadBatch | null> | null = null;
+  private pending: PendingRead | null = null;
   private leftover: ReadBatch | null = null;
 
   constructor(readonly positions: ReadPositions) {}
@@ -68,7 +78,7 @@ export class ReadAhead {
   /** Issues the next read after `from` now, its round trip overlapping the work on this batch. */
   start(from: string, result: Promise<ReadBatch | null>): void {
     this.positions.ahead = from;
-    this.pending = result;
+    this.pending = { from, result };
   }
 
   /** Keeps the entries of a read after `consumed` for the next batch (none: `consumed` is all). */
@@ -78,27 +88,23 @@ export class ReadAhead {
       : null;
   }
 
-  /**
-   * The batch after `dispatched`, if one was read already: the leftover, else the read-ahead when
-   * it continues from there. A read-ahead that does not (a batch before it failed to apply, or a
-   * gap reset the cursor) is awaited and dropped first, so two reads never queue on the stream
-   * connection. Undefined when nothing was read ahead from there: read from `dispatched` now.
-   * Null: the read-ahead from there failed (it is retried).
-   */
-  async take(stopping: boolean): Promise<ReadBatch | null | undefined> {
-    const { positions } = this;
+  /** The leftover if it continues from `dispatched` (and not stopping); dropped either way. */
+  takeLeftover(stopping: boolean): ReadBatch | null {
     const leftover = this.leftover;
     this.leftover = null;
-    // Before the read-ahead, which continues after the leftover's last entry.
-    if (leftover && leftover.from === positions.dispatched && !stopping) return leftover;
+    return leftover && leftover.from === this.positions.dispatched && !stopping ? leftover : null;
+  }
+
+  /** The read-ahead, if any, taken: await its result, then ask `continues` whether to use it. */
+  takePending(): PendingRead | null {
     const pending = this.pending;
-    const from = positions.ahead;
     this.pending = null;
-    positions.ahead = null;
-    if (pending) {
-      const result = await pending;
-      if (from === positions.dispatched) return result;
-    }
-    return undefined;
+    this.positions.ahead = null;
+    return pending;
+  }
+
+  /** Whether a read-ahead, now settled, still continues from where the loop reads. */
+  continues(read: PendingRead): boolean {
+    return read.from === this.positions.dispatched;
   }
 }

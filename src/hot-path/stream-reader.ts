@@ -12,6 +12,7 @@ import { ReplyTooLargeError } from '../peer/reply-guard.js';
 import type { ReadBatch } from './read-ahead.js';
 import { ReadSizer } from './read-sizer.js';
 import type { Sleeper } from './sleeper.js';
+import type { TailerSettings } from './tailer-types.js';
 
 /** Room for an entry's key, hash, meta, field names and RESP framing beyond its data. */
 const ENTRY_OVERHEAD_BYTES = 64 * 1024;
@@ -34,6 +35,9 @@ export interface StreamReadSettings {
   maxPayloadBytes: number;
   blockTimeoutMs: number;
 }
+
+export const readSettingsOf = (s: TailerSettings): StreamReadSettings =>
+  ({ maxReadBytes: s.hotPath.max_read_bytes, maxPayloadBytes: s.maxPayloadBytes, blockTimeoutMs: s.hotPath.block_timeout });
 
 export class StreamReader {
   private readonly sizer: ReadSizer;

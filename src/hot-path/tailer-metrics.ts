@@ -1,6 +1,6 @@
 /**
  * One tailer's accounting: its counters (`TailerCounters`, in the engine status) and its series of
- * the engine's metrics (docs/metrics.md), with the log line of each entry it skips. The
+ * the engine's metrics (docs/metrics.md), with the log line of each entry it skips and each gap. The
  * prom-client children are bound once per peer here, so a batch costs no label lookups.
  */
 import { CDC_REJECT_REASONS, type CdcRejectReason } from '../cdc/decode-error.js';
@@ -8,7 +8,7 @@ import { acceptableFromMs } from '../model/future-stamp.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { ApplyOutcome } from '../store/sync-engine.js';
-import type { GapKind } from './gap.js';
+import type { GapKind, StreamInfo } from './gap.js';
 import type { PreparedBatch } from './prepare-batch.js';
 import type { RecentStamps } from './recent-stamps.js';
 
@@ -162,9 +162,12 @@ export class TailerMetrics {
     this.counters.eventsDeduped += duplicate + stale;
   }
 
-  /** A gap seen for the first time. */
-  countGap(kind: GapKind): void {
+  /** A gap seen for the first time, at `cursor`, in the stream `info` describes. */
+  countGap(kind: GapKind, cursor: string, info: StreamInfo | null): void {
     this.gaps[kind].inc();
     this.counters.gaps++;
+    this.logger.warn({ peer_id: this.peerId, kind, cursor, last_id: info?.lastGeneratedId, max_deleted_id: info?.maxDeletedId },
+      kind === 'trimmed' ? 'gap: the peer trimmed entries we had not read; requesting a cold-path repair'
+        : 'gap: the peer stream is behind our cursor (peer data loss?); reading it from the start and requesting a cold-path repair');
   }
 }

@@ -7,11 +7,9 @@
  * cursor. Up to APPLY_WINDOW_SIZE batches are applied at once (pipelined on the store's
  * connection, applied by Redis in order): see batch-dispatch.ts and apply-window.ts.
  *
- * This file is the loop and its I/O. The rest is in its own module: the named state and its
- * transitions (tailer-state.ts), the read positions and the read-ahead (read-ahead.ts), what the
- * stream's metadata means (stream-watch.ts), one XREAD bounded in bytes (stream-reader.ts), the
- * rate limit (rate-gate.ts), dispatch and finish through the apply window (batch-dispatch.ts), and
- * the counters and metric series (tailer-metrics.ts).
+ * This file is the loop and its calls to the peer. Its named state (tailer-state.ts), read
+ * positions (read-ahead.ts), apply window (batch-dispatch.ts), stream watch (stream-watch.ts) and
+ * metrics (tailer-metrics.ts) are modules of their own: the table in docs/hot-path.md.
  */
 import { STREAM_START } from '../cdc/stream-id.js';
 import type { HotPathSettings } from '../config/types.js';
@@ -23,19 +21,15 @@ import { prepareBatch, type PrepareOptions } from './prepare-batch.js';
 import { ReadAhead, ReadPositions, type ReadBatch } from './read-ahead.js';
 import { RateGate } from './rate-gate.js';
 import { Sleeper } from './sleeper.js';
-import { StreamReader, type StreamReadSettings } from './stream-reader.js';
+import { StreamReader, readSettingsOf } from './stream-reader.js';
 import { StreamWatch, farBehind } from './stream-watch.js';
 import { TailerMetrics } from './tailer-metrics.js';
 import { INITIAL_TAILER_STATE, isRetrying, isStopping, pauseOf, transition, type TailerEvent, type TailerState } from './tailer-state.js';
-
 import type { TailerDeps, TailerSettings, TailerStatus } from './tailer-types.js';
 
 export type { TailerCounters } from './tailer-metrics.js';
 export type { HotPathRepairReason, TailerDeps, TailerSettings, TailerStatus } from './tailer-types.js';
 export { APPLY_WINDOW_SIZE } from './batch-dispatch.js';
-
-const readSettingsOf = (s: TailerSettings): StreamReadSettings =>
-  ({ maxReadBytes: s.hotPath.max_read_bytes, maxPayloadBytes: s.maxPayloadBytes, blockTimeoutMs: s.hotPath.block_timeout });
 
 export class StreamTailer {
   private readonly deps: TailerDeps;
@@ -75,12 +69,12 @@ export class StreamTailer {
     this.batches = new BatchDispatch({
       peerId: deps.peerId, store: deps.store, cursors: deps.cursors, metrics: deps.metrics, logger: deps.logger, slo: deps.slo,
       ...(deps.recentStamps ? { recentStamps: deps.recentStamps } : {}), now: this.now, positions: this.positions, accounting: this.metrics,
-      maxFutureSkewMs: () => this.settings.maxFutureSkewMs, maxBatchFlushLatencyMs: () => this.settings.slo.max_batch_flush_latency_ms,
       onApplied: (count) => {
         this.retry.reset();
         this.lastError = null;
         this.lag.onRead(count);
       },
+      // The reads are rewound to the cursor: the loop backs off and reads the same entries again.
       onFailed: (message) => {
         this.lastError = message;
         this.on({ type: 'apply_failed' });
@@ -155,6 +149,7 @@ export class StreamTailer {
       ...(recent ? { seen: (key, stamp) => recent.covers(key, stamp) } : {}),
     };
     this.rate.configure(settings.hotPath);
+    this.batches.configure(settings.maxFutureSkewMs, settings.slo.max_batch_flush_latency_ms);
   }
 
   private makeAimd(hot: HotPathSettings): AimdBatchSizer {
@@ -252,10 +247,16 @@ export class StreamTailer {
     this.ahead.keepRest(raw, batch.consumed);
   }
 
-  /** The batch after the dispatched position: one read already (see ReadAhead.take), else a fresh read. */
+  /** The batch after the dispatched position: the leftover, else the read-ahead (read-ahead.ts), else a fresh read. */
   private async nextRead(): Promise<ReadBatch | null> {
-    const taken = await this.ahead.take(this.stopping);
-    if (taken !== undefined) return taken;
+    // Before the read-ahead, which continues after the leftover's last entry.
+    const leftover = this.ahead.takeLeftover(this.stopping);
+    if (leftover) return leftover;
+    const pending = this.ahead.takePending();
+    if (pending) {
+      const result = await pending.result;
+      if (this.ahead.continues(pending)) return result;
+    }
     if (this.stopping) return null;
     return this.read(this.positions.dispatched);
   }
@@ -266,12 +267,10 @@ export class StreamTailer {
   }
 
   /**
-   * Read-ahead of one batch (the cursor is still only ever persisted after the batch ending at it
-   * is applied: read-ahead.ts). The XREAD's round trip overlaps the work on this batch; the
-   * entries are decoded when the loop takes them, while the batches in the apply window are being
-   * applied (decoding them at once held one more decoded batch in memory for no measurable gain:
-   * BENCHMARKS.md). The circuit breaker still sees the call; a read that fails resolves to null
-   * and is retried.
+   * Read-ahead of one batch (read-ahead.ts): its round trip overlaps the work on this batch. Its
+   * entries are decoded when the loop takes them (decoding them at once held one more decoded
+   * batch in memory for no measurable gain: BENCHMARKS.md). The circuit breaker still sees the
+   * call; a read that fails resolves to null and is retried.
    */
   private readAhead(from: string): void {
     if (!this.deps.breaker.canRequest()) return;
@@ -279,16 +278,13 @@ export class StreamTailer {
   }
 
   private async refreshStreamInfo(): Promise<void> {
-    const { peerId, logger } = this.deps;
+    const { peerId } = this.deps;
     const info = await this.deps.connection.streamInfo();
     const lookedAt = this.now();
     const cursor = this.positions.durable;
     const gap = this.watch.look(cursor, info, lookedAt);
     if (gap) {
-      this.metrics.countGap(gap.kind);
-      logger.warn({ peer_id: peerId, kind: gap.kind, cursor, last_id: info?.lastGeneratedId, max_deleted_id: info?.maxDeletedId },
-        gap.kind === 'trimmed' ? 'gap: the peer trimmed entries we had not read; requesting a cold-path repair'
-          : 'gap: the peer stream is behind our cursor (peer data loss?); reading it from the start and requesting a cold-path repair');
+      this.metrics.countGap(gap.kind, cursor, info);
       if (gap.reset) {
         // Batches in flight finish first, so none moves the cursor after this reset.
         await this.batches.drain();

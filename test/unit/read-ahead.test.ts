@@ -7,6 +7,16 @@ import type { RawStreamEntry } from '../../src/peer/peer-connection.js';
 const entries = (...ids: string[]): RawStreamEntry[] => ids.map((id) => ({ id, fields: [] }));
 const batch = (from: string, ...ids: string[]): ReadBatch => ({ from, raw: entries(...ids), requested: ids.length, readMs: 1 });
 
+/** What the tailer's loop does with them: the leftover, else a settled read-ahead if it continues; undefined: read now. */
+async function next(ahead: ReadAhead, stopping = false): Promise<ReadBatch | null | undefined> {
+  const leftover = ahead.takeLeftover(stopping);
+  if (leftover) return leftover;
+  const pending = ahead.takePending();
+  if (!pending) return undefined;
+  const result = await pending.result;
+  return ahead.continues(pending) ? result : undefined;
+}
+
 describe('ReadPositions', () => {
   it('dispatching moves only the dispatched id; a rewind goes back to the durable one', () => {
     const p = new ReadPositions('5-0');
@@ -21,70 +31,77 @@ describe('ReadPositions', () => {
 });
 
 describe('ReadAhead', () => {
-  it('nothing read ahead: undefined (read now)', async () => {
+  it('nothing read ahead: nothing taken', () => {
     const ahead = new ReadAhead(new ReadPositions('0-0'));
-    expect(await ahead.take(false)).toBeUndefined();
+    expect(ahead.takeLeftover(false)).toBeNull();
+    expect(ahead.takePending()).toBeNull();
   });
 
   it('a read-ahead from the dispatched id is used, once', async () => {
     const positions = new ReadPositions('0-0');
     const ahead = new ReadAhead(positions);
     positions.dispatch('3-0');
-    const next = batch('3-0', '4-0');
-    ahead.start('3-0', Promise.resolve(next));
+    const read = batch('3-0', '4-0');
+    ahead.start('3-0', Promise.resolve(read));
     expect(positions.ahead).toBe('3-0');
-    expect(await ahead.take(false)).toBe(next);
+    expect(await next(ahead)).toBe(read);
     expect(positions.ahead).toBeNull();
-    expect(await ahead.take(false)).toBeUndefined();
+    expect(await next(ahead)).toBeUndefined();
   });
 
-  it('a read-ahead from elsewhere (an apply failed, the reads rewound) is awaited and dropped', async () => {
+  it('a read-ahead from elsewhere (an apply failed, the reads rewound) is not used', async () => {
     const positions = new ReadPositions('0-0');
     const ahead = new ReadAhead(positions);
     positions.dispatch('3-0');
-    let settled = false;
-    let resolve!: (b: ReadBatch) => void;
-    ahead.start('3-0', new Promise<ReadBatch>((r) => { resolve = r; }));
+    ahead.start('3-0', Promise.resolve(batch('3-0', '4-0')));
     positions.rewind();
-    const taken = ahead.take(false).then((b) => ({ b, settled }));
-    settled = true;
-    resolve(batch('3-0', '4-0'));
-    // Only once the read-ahead settled: two reads never queue on the stream connection.
-    expect(await taken).toEqual({ b: undefined, settled: true });
+    expect(await next(ahead)).toBeUndefined();
+  });
+
+  it('whether a read-ahead continues is judged once it has settled, from the position then', async () => {
+    const positions = new ReadPositions('0-0');
+    const ahead = new ReadAhead(positions);
+    positions.dispatch('3-0');
+    ahead.start('3-0', Promise.resolve(batch('3-0', '4-0')));
+    const pending = ahead.takePending()!;
+    positions.rewind();
+    await pending.result;
+    expect(ahead.continues(pending)).toBe(false);
   });
 
   it('a failed read-ahead from the dispatched id is null (retried)', async () => {
     const positions = new ReadPositions('0-0');
     const ahead = new ReadAhead(positions);
     ahead.start('0-0', Promise.resolve(null));
-    expect(await ahead.take(false)).toBeNull();
+    expect(await next(ahead)).toBeNull();
   });
 
   it('the rest of a read comes first, then the read-ahead that continues after it', async () => {
     const positions = new ReadPositions('0-0');
     const ahead = new ReadAhead(positions);
     const read = entries('1-0', '2-0', '3-0');
-    const next = batch('3-0', '4-0');
-    ahead.start('3-0', Promise.resolve(next));
+    const after = batch('3-0', '4-0');
+    ahead.start('3-0', Promise.resolve(after));
     positions.dispatch('1-0');
     ahead.keepRest(read, 1);
-    const rest = await ahead.take(false);
+    const rest = await next(ahead);
     expect(rest).toMatchObject({ from: '1-0', leftover: true, requested: 0 });
     expect(rest!.raw.map((e) => e.id)).toEqual(['2-0', '3-0']);
     positions.dispatch('3-0');
     ahead.keepRest(rest!.raw, 2);
-    expect(await ahead.take(false)).toBe(next);
+    expect(await next(ahead)).toBe(after);
   });
 
-  it('the rest is dropped when the reads were rewound, or when stopping', async () => {
+  it('the rest is dropped when the reads were rewound, or when stopping', () => {
     const positions = new ReadPositions('0-0');
     const ahead = new ReadAhead(positions);
     positions.dispatch('1-0');
     ahead.keepRest(entries('1-0', '2-0'), 1);
     positions.rewind();
-    expect(await ahead.take(false)).toBeUndefined();
+    expect(ahead.takeLeftover(false)).toBeNull();
     positions.dispatch('1-0');
     ahead.keepRest(entries('1-0', '2-0'), 1);
-    expect(await ahead.take(true)).toBeUndefined();
+    expect(ahead.takeLeftover(true)).toBeNull();
+    expect(ahead.takeLeftover(false)).toBeNull();
   });
 });

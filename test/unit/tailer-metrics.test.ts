@@ -67,9 +67,9 @@ describe('TailerMetrics', () => {
   it('counts gaps by kind, and held-back changes on the hot path', async () => {
     const m = new EngineMetrics();
     const t = new TailerMetrics(m, 'b', silentLogger());
-    t.countGap('trimmed');
-    t.countGap('peer_behind');
-    t.countGap('trimmed');
+    t.countGap('trimmed', '5-0', null);
+    t.countGap('peer_behind', '5-0', null);
+    t.countGap('trimmed', '5-0', null);
     expect(await series(m, 'replication_stream_gaps_total')).toEqual({ 'kind=trimmed,peer_id=b': 2, 'kind=peer_behind,peer_id=b': 1 });
     expect(t.counters.gaps).toBe(3);
     const from = t.heldBack('k', '0001735776000000-00000', 'b', '9-0', 1000);
