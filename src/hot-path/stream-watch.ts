@@ -5,7 +5,8 @@
  * reported), so the tailer only carries out the verdict.
  */
 import { compareStreamIds } from '../cdc/stream-id.js';
-import { detectGap, type GapKind, type StreamInfo } from './gap.js';
+import type { StreamInfo } from '../peer/peer-connection.js';
+import { detectGap, type GapKind } from './gap.js';
 
 /** How often the tailer reads the peer stream's metadata. */
 export const STREAM_INFO_INTERVAL_MS = 1000;

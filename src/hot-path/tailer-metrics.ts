@@ -8,7 +8,8 @@ import { acceptableFromMs } from '../model/future-stamp.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { ApplyOutcome } from '../store/sync-engine.js';
-import type { GapKind, StreamInfo } from './gap.js';
+import type { StreamInfo } from '../peer/peer-connection.js';
+import type { GapKind } from './gap.js';
 import type { PreparedBatch } from './prepare-batch.js';
 import type { RecentStamps } from './recent-stamps.js';
 

@@ -1,7 +1,7 @@
 // What a look at the peer stream's metadata means for the tailer: gaps reported once, a reset only
 // when the peer is behind, a forced look after a failed call, and when it is catching up.
 import { describe, expect, it } from 'vitest';
-import type { StreamInfo } from '../../src/hot-path/gap.js';
+import type { StreamInfo } from '../../src/peer/peer-connection.js';
 import { STREAM_INFO_INTERVAL_MS, StreamWatch, farBehind, watchStream } from '../../src/hot-path/stream-watch.js';
 
 const info = (over: Partial<StreamInfo>): StreamInfo => ({
