@@ -18,6 +18,7 @@ import type { PreparedBatch } from './prepare-batch.js';
 import type { ReadPositions } from './read-ahead.js';
 import type { RecentStamps } from './recent-stamps.js';
 import type { SentChange, TailerMetrics } from './tailer-metrics.js';
+import { errorMessage } from '../errors.js';
 
 /**
  * Batches whose apply may be outstanding at once. Two keep the local Redis busy: it applies one
@@ -165,7 +166,7 @@ export class BatchDispatch {
   private onApplyFailed({ error }: { error: unknown }): false {
     this.deps.logger.error({ peer_id: this.deps.peerId, err: error }, 'hot path: applying a batch to the local store failed; will retry');
     this.deps.positions.rewind();
-    this.deps.onFailed(`apply: ${error instanceof Error ? error.message : String(error)}`);
+    this.deps.onFailed(`apply: ${errorMessage(error)}`);
     return false;
   }
 
@@ -178,7 +179,7 @@ export class BatchDispatch {
       // most the batches since the last good write replay. The node reports itself not ready
       // meanwhile (engine status cursor_error). Logged once per distinct failure, not per batch.
       this.deps.metrics.cursorErrors.inc();
-      const text = err instanceof Error ? err.message : String(err);
+      const text = errorMessage(err);
       if (text !== this.cursorError) this.deps.logger.error({ peer_id: this.deps.peerId, err }, 'could not persist cursor');
       this.cursorError = text;
     }

@@ -26,6 +26,7 @@ import { StreamWatch, farBehind } from './stream-watch.js';
 import { TailerMetrics } from './tailer-metrics.js';
 import { INITIAL_TAILER_STATE, isRetrying, isStopping, pauseOf, transition, type TailerEvent, type TailerState } from './tailer-state.js';
 import type { TailerDeps, TailerSettings, TailerStatus } from './tailer-types.js';
+import { errorMessage } from '../errors.js';
 
 export type { TailerCounters } from './tailer-metrics.js';
 export type { HotPathRepairReason, TailerDeps, TailerSettings, TailerStatus } from './tailer-types.js';
@@ -315,7 +316,7 @@ export class StreamTailer {
       if (this.stopping) return null;
       this.deps.breaker.onFailure();
       this.metrics.peerErrors.inc();
-      this.lastError = err instanceof Error ? err.message : String(err);
+      this.lastError = errorMessage(err);
       this.watch.peerLost();
       this.lag.unreachable(this.now());
       this.publishLag();
@@ -330,7 +331,7 @@ export class StreamTailer {
     try {
       accepting = await this.deps.store.shouldAcceptWrites();
     } catch (err) {
-      this.lastError = `local store: ${err instanceof Error ? err.message : String(err)}`;
+      this.lastError = `local store: ${errorMessage(err)}`;
       await this.sleeper.sleep(this.retry.next());
       return false;
     }
