@@ -11,7 +11,7 @@ import { startRedis, type RedisServer } from '../test/support/redis-server.js';
 import { delChange, putChange, uniquePrefix } from '../test/support/store-fixtures.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import { RedisStoreReader } from '../src/store/store-reader.js';
-import { compareWithPeer, repairWithPeer, type RepairAttempt } from '../src/cold-path/index.js';
+import { compareWithPeer, repairWithPeer, type RepairRun } from '../src/cold-path/index.js';
 import type { Change } from '../src/model/change.js';
 import { fmt, intArg, machine, printFigures, summarize, type Figure } from './support.js';
 
@@ -54,7 +54,7 @@ async function measureOutput<T>(client: Redis, fn: () => Promise<T>): Promise<{ 
   return { value, bytes: c - b - (b - a) };
 }
 
-function done(o: RepairAttempt): Extract<RepairAttempt, { result: 'in_sync' | 'repaired' | 'partial' }> {
+function done(o: RepairRun): Extract<RepairRun, { result: 'in_sync' | 'repaired' | 'partial' }> {
   if (o.result === 'refused' || o.result === 'failed') throw new Error(`repair ${o.result}: ${JSON.stringify(o)}`);
   return o;
 }

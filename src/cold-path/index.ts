@@ -4,10 +4,8 @@ export { classifyKey, diffBucket, divergentIds, isExpiredTombstone, tombstoneHor
 export { ColdPathError, type ColdPathErrorCode, type ColdPathSide } from './errors.js';
 export { DEFAULT_PEER_ROOT_TTL_MS, PeerRootCache } from './peer-root-cache.js';
 export {
-  DEFAULT_APPLY_CHUNK, refusalReason, repairWithPeer, type RefusalReason, type RejectedChange, type RepairAttempt, type RepairDone,
-  type RepairFailed, type RepairOptions, type RepairRefused,
+  DEFAULT_APPLY_CHUNK, refusalReason, repairWithPeer, type RefusalReason, type RejectedChange, type RepairOptions, type RepairRun,
 } from './repair.js';
-export {
-  ColdPathScheduler, type ColdPathPeer, type ColdPathSchedulerOptions, type ColdPathSkipReason, type RepairOutcome, type RepairRan,
-  type RepairSkipped,
-} from './scheduler.js';
+export type { ColdPathSkipReason, LastRepair, RepairOutcome, RepairResult } from './repair-outcome.js';
+export type { RepairReason, RepairTrigger } from './repair-policy.js';
+export { ColdPathScheduler, type ColdPathPeer, type ColdPathSchedulerOptions } from './scheduler.js';

@@ -86,32 +86,35 @@ interface RepairStats {
   durationMs: number;
 }
 
-export interface RepairDone extends RepairStats {
-  /** in_sync: roots equal. repaired: every key the peer wins was pulled (maybe none: the peer may be the one behind). partial: the budget (or an abort) cut it short. */
-  result: 'in_sync' | 'repaired' | 'partial';
-  /** True when keys the peer wins are left for a later repair. */
-  remaining: boolean;
-  report: DivergenceReport;
-}
-
-export interface RepairFailed extends RepairStats {
-  result: 'failed';
-  error: ColdPathError;
-  /** The comparison, when the failure came after it. */
-  report: DivergenceReport | null;
-}
-
-export interface RepairRefused {
-  result: 'refused';
-  peerId: string;
-  reason: RefusalReason;
-  message: string;
-  localFormat: string | null;
-  peerFormat: string | null;
-  durationMs: number;
-}
-
-export type RepairAttempt = RepairDone | RepairFailed | RepairRefused;
+/**
+ * What one repair did (a *run*; the scheduler's RepairOutcome wraps it, or says why none ran):
+ * - in_sync: roots equal. repaired: every key the peer wins was pulled (maybe none: the peer may be
+ *   the one behind). partial: the budget (or an abort) cut it short.
+ * - failed: a read or the apply failed; `error` says which side.
+ * - refused: the trees cannot be compared (RefusalReason); nothing was read but formats and roots.
+ */
+export type RepairRun =
+  | (RepairStats & {
+    result: 'in_sync' | 'repaired' | 'partial';
+    /** True when keys the peer wins are left for a later repair. */
+    remaining: boolean;
+    report: DivergenceReport;
+  })
+  | (RepairStats & {
+    result: 'failed';
+    error: ColdPathError;
+    /** The comparison, when the failure came after it. */
+    report: DivergenceReport | null;
+  })
+  | {
+    result: 'refused';
+    peerId: string;
+    reason: RefusalReason;
+    message: string;
+    localFormat: string | null;
+    peerFormat: string | null;
+    durationMs: number;
+  };
 
 function assertPositive(value: number, field: string): void {
   if (value === Number.POSITIVE_INFINITY) return;
@@ -124,7 +127,7 @@ export function refusalReason(localFormat: string | null, peerFormat: string | n
   return peerFormat === localFormat ? null : 'tree_format_mismatch';
 }
 
-export async function repairWithPeer(options: RepairOptions): Promise<RepairAttempt> {
+export async function repairWithPeer(options: RepairOptions): Promise<RepairRun> {
   const { store, peer, peerId } = options;
   const now = options.now ?? Date.now;
   const applyChunk = options.applyChunkSize ?? DEFAULT_APPLY_CHUNK;

@@ -3,7 +3,7 @@
  * `status()`, its metrics registry, and the store's Merkle root and key count.
  */
 import type { ReplicationNode } from '../daemon/node.js';
-import type { LastRepair } from '../engine/engine-status.js';
+import type { LastRepair } from '../cold-path/repair-outcome.js';
 import type { CircuitState } from '../peer/circuit-breaker.js';
 
 export interface PeerView {

@@ -4,7 +4,7 @@
  * On a terminal the table is redrawn in place; anywhere else (CI logs, a pipe) it is
  * printed as plain timestamped lines every couple of seconds, so a log stays readable.
  */
-import type { LastRepair } from '../engine/engine-status.js';
+import type { LastRepair } from '../cold-path/repair-outcome.js';
 import type { NodeView, PeerView } from './node-snapshot.js';
 
 export type Tone = 'plain' | 'phase' | 'good' | 'bad';

@@ -1,19 +1,10 @@
 /**
  * What the engine reports about itself (`engine.status()`), in the JSON shape the HTTP
- * `/status` route and the `status` command show: snake_case, like the configuration.
+ * `/status` route and the `status` command show (docs/http-api.md): snake_case, like the configuration.
  */
-import type { EngineState, RepairResult } from '../observability/metrics.js';
+import type { LastRepair } from '../cold-path/repair-outcome.js';
 import type { CircuitState } from '../peer/circuit-breaker.js';
-
-export interface LastRepair {
-  /** ISO-8601 time the cycle ended. */
-  at: string;
-  result: RepairResult;
-  /** Keys fetched from the peer and applied. */
-  items: number;
-  /** Present when result is "failed" or the cycle was skipped. */
-  error?: string;
-}
+import type { EngineState } from './engine-state.js';
 
 export interface PeerStatus {
   peer_id: string;

@@ -1,2 +1,3 @@
 export { ReplicationEngine, EngineStateError, type EngineDeps, type ShutdownOptions } from './replication-engine.js';
-export type { EngineStatus, PeerStatus, LastRepair } from './engine-status.js';
+export type { EngineState } from './engine-state.js';
+export type { EngineStatus, PeerCounters, PeerStatus } from './engine-status.js';

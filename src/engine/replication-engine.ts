@@ -13,15 +13,17 @@ import { restartRequiredChanges } from '../config/restart.js';
 import type { PeerConfig, ReplicationConfig } from '../config/types.js';
 import type { CursorStore } from '../cursor/cursor-store.js';
 import { SqliteCursorStore } from '../cursor/sqlite-cursor-store.js';
-import { ColdPathScheduler, type RepairOutcome } from '../cold-path/scheduler.js';
-import type { HotPathRepairReason } from '../hot-path/tailer.js';
+import type { RepairOutcome } from '../cold-path/repair-outcome.js';
+import type { RepairReason } from '../cold-path/repair-policy.js';
+import { ColdPathScheduler } from '../cold-path/scheduler.js';
 import { RecentStamps } from '../hot-path/recent-stamps.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
-import { EngineMetrics, engineStateValue, type EngineState } from '../observability/metrics.js';
+import { EngineMetrics } from '../observability/metrics.js';
 import { SloMonitor } from '../observability/slo.js';
 import type { PeerConnection } from '../peer/peer-connection.js';
 import { RedisPeerConnection } from '../peer/redis-peer-connection.js';
 import type { SyncEngine } from '../store/sync-engine.js';
+import { engineStateValue, type EngineState } from './engine-state.js';
 import { LocalStoreWatch } from './local-store-watch.js';
 import type { EngineStatus, PeerStatus } from './engine-status.js';
 import { PeerRuntime, peerNeedsReconnect } from './peer-runtime.js';
@@ -298,7 +300,7 @@ export class ReplicationEngine {
     this.recentStamps.active = this.peers.size > 1;
   }
 
-  private onGap(peerId: string, reason: HotPathRepairReason): void {
+  private onGap(peerId: string, reason: RepairReason): void {
     // A gap is repaired even when periodic repair is switched off: nothing else can fill it.
     void this.repairUntilDone(peerId, reason);
   }
@@ -308,7 +310,7 @@ export class ReplicationEngine {
    * until nothing is left, instead of leaving the rest to periodic cycles an interval apart:
    * after a gap or a data loss, what is missing is known to be missing now.
    */
-  private async repairUntilDone(peerId: string, reason: string): Promise<void> {
+  private async repairUntilDone(peerId: string, reason: RepairReason): Promise<void> {
     for (;;) {
       const outcome = await this.coldPath.requestRepair(peerId, reason);
       if (outcome.result !== 'partial' || this.currentState !== 'running' || !this.peers.has(peerId)) return;

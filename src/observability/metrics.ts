@@ -1,22 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-export type RepairResult = 'in_sync' | 'repaired' | 'partial' | 'failed';
-export type EngineState = 'stopped' | 'starting' | 'running' | 'stopping';
-
-/** Value of `replication_engine_state`, in the order the design fixes. */
-export function engineStateValue(state: EngineState): 0 | 1 | 2 | 3 {
-  switch (state) {
-    case 'stopped':
-      return 0;
-    case 'starting':
-      return 1;
-    case 'running':
-      return 2;
-    case 'stopping':
-      return 3;
-  }
-}
-
 type PeerLabel = 'peer_id';
 
 // Seconds, from sub-millisecond Redis round trips on a LAN to multi-second stalls.

@@ -1,116 +1,13 @@
 /**
  * ColdPathScheduler logic: priority order, backoff growth and reset, skips (catching up,
- * circuit open), requested repairs at once, the budget carried across cycles, one repair per
- * peer at a time, and the loop's start/stop. An injected clock or vitest fake timers: no
- * real sleeps, no timing assertions. Real stores on a real redis-server where data moves;
- * a tiny fake reader where only ordering and backoff matter.
+ * circuit open), requested repairs at once, one repair per peer at a time, and the loop's
+ * start/stop. An injected clock or vitest fake timers: no real sleeps, no timing assertions.
+ * Fake peers and a fake local store only (no Redis); data moving between real stores is
+ * test/integration/cold-path-scheduler.test.ts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { openStore, putChange } from '../support/store-fixtures.js';
-import { ColdPathScheduler, type ColdPathPeer, type RepairOutcome } from '../../src/cold-path/index.js';
-import type { ColdPathSettings } from '../../src/config/types.js';
-import { EngineMetrics } from '../../src/observability/metrics.js';
-import { silentLogger } from '../../src/observability/logger.js';
-import { TREE_FORMAT } from '../../src/merkle/tree-shape.js';
-import { RedisStoreReader } from '../../src/store/store-reader.js';
-import type { RedisStore } from '../../src/store/redis-store.js';
-import type { StoreReader, SyncEngine } from '../../src/store/sync-engine.js';
-
-const SETTINGS: ColdPathSettings = { enabled: true, interval_sec: 60, max_items_per_cycle: 1000, backoff_base_sec: 5, backoff_max_sec: 20, max_fetch_bytes: 32 * 1024 * 1024 };
-const ROOT = 'a'.repeat(40);
-const BASE = 1_700_000_000_000;
-
-// ── fakes for pure ordering / backoff logic ─────────────────────────────────
-
-function unused(): never {
-  throw new Error('not used by an in-sync comparison');
-}
-
-interface FakeReader extends StoreReader {
-  /** Repairs that reached the peer (each starts with a tree format read). */
-  checks: number;
-}
-
-/**
- * A peer whose root equals the fake local store's (in sync), or whose reads fail while
- * `down()`. Format reads (never cached, unlike the root) count, log, and may wait on `gate`.
- */
-function fakeReader(opts: { log?: string[]; name?: string; down?: () => boolean; gate?: () => Promise<void> } = {}): FakeReader {
-  const reader: FakeReader = {
-    checks: 0,
-    treeFormat: async () => {
-      reader.checks++;
-      if (opts.name) opts.log?.push(opts.name);
-      await opts.gate?.();
-      if (opts.down?.()) throw new Error('ECONNREFUSED');
-      return TREE_FORMAT;
-    },
-    merkleRoot: async () => ROOT,
-    branchDigests: unused,
-    bucketDigests: unused,
-    bucketLeaves: unused,
-    fetchChanges: unused,
-  };
-  return reader;
-}
-
-const fakeStore: SyncEngine = {
-  nodeId: 'local',
-  treeFormat: async () => TREE_FORMAT,
-  merkleRoot: async () => ROOT,
-  branchDigests: unused,
-  bucketDigests: unused,
-  bucketLeaves: unused,
-  fetchChanges: unused,
-  applyChanges: unused,
-  isCurrent: unused,
-  shouldAcceptWrites: async () => true,
-  ping: async () => undefined,
-  keyCount: async () => 0,
-};
-
-interface PeerHooks {
-  catchingUp?: boolean;
-  circuitOpen?: boolean;
-  successes: number;
-  failures: number;
-}
-
-function peer(peerId: string, reader: StoreReader, priority = 0, hooks: Partial<PeerHooks> = {}): ColdPathPeer & { hooks: PeerHooks } {
-  const h: PeerHooks = { successes: 0, failures: 0, ...hooks };
-  return {
-    hooks: h, peerId, priority, reader,
-    isCatchingUp: () => h.catchingUp === true,
-    canRequest: () => h.circuitOpen !== true,
-    onSuccess: () => void h.successes++,
-    onFailure: () => void h.failures++,
-  };
-}
-
-function scheduler(store: SyncEngine, opts: { settings?: Partial<ColdPathSettings>; clock?: { ms: number }; useDateNow?: boolean } = {}) {
-  const metrics = new EngineMetrics();
-  const clock = opts.clock ?? { ms: BASE };
-  const s = new ColdPathScheduler({
-    store, metrics, logger: silentLogger(), settings: { ...SETTINGS, ...opts.settings }, tombstoneTtlMs: 7 * 24 * 3_600_000,
-    ...(opts.useDateNow ? {} : { now: () => clock.ms }),
-  });
-  return { s, metrics, clock };
-}
-
-async function count(metric: { get(): Promise<{ values: { labels: Record<string, string | number | undefined>; value: number }[] }> }, labels: Record<string, string>): Promise<number> {
-  const { values } = await metric.get();
-  return values.filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((s, v) => s + v.value, 0);
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-const results = (rs: RepairOutcome[]) => rs.map((r) => (r.result === 'skipped' ? `${r.peerId}:skipped:${r.reason}` : `${r.peerId}:${r.result}`));
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { SyncEngine } from '../../src/store/sync-engine.js';
+import { BASE, count, deferred, fakeReader, fakeStore, peer, results, scheduler, SETTINGS } from '../support/scheduler-fixtures.js';
 
 describe('ColdPathScheduler: ordering and backoff (fake peers)', () => {
   it('runs peers in ascending priority, ties by peer id', async () => {
@@ -283,75 +180,5 @@ describe('ColdPathScheduler: the loop (fake timers)', () => {
     await s.stop();
     await vi.advanceTimersByTimeAsync(60_000);
     expect(reader.checks).toBe(4);
-  });
-});
-
-describe('ColdPathScheduler with real stores', () => {
-  let server: RedisServer;
-  let client: Redis;
-  beforeAll(async () => {
-    server = await startRedis();
-    client = new Redis(server.url);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await server?.stop();
-  });
-
-  async function pair(): Promise<{ a: RedisStore; b: RedisStore; bReader: StoreReader; close: () => Promise<void> }> {
-    const [a, b] = await Promise.all([openStore(server.url, { nodeId: 'london' }), openStore(server.url, { nodeId: 'paris' })]);
-    return { a, b, bReader: new RedisStoreReader(client, b.keys.prefix), close: async () => void (await Promise.all([a.close(), b.close()])) };
-  }
-
-  it('requestRepair runs at once, ignoring the interval, catching-up and a stale cached peer root', async () => {
-    const { a, b, bReader, close } = await pair();
-    try {
-      const { s, clock } = scheduler(a, { settings: { interval_sec: 3600 } });
-      const p = peer('paris', bReader, 0);
-      s.setPeers([p]);
-      s.start();
-      expect(results(await s.repairNow())).toEqual(['paris:in_sync']); // caches paris's root
-      await b.put('late', Buffer.from('written after the check'));
-      // Within the cache's 5 s a scheduled check trusts the cached root: acceptable for a periodic check...
-      expect(results(await s.repairNow())).toEqual(['paris:in_sync']);
-      // ...but a gap-triggered repair reads the peer fresh, even while the hot path is catching up.
-      p.hooks.catchingUp = true;
-      const r = await s.requestRepair('paris', 'trimmed');
-      expect(r).toMatchObject({ result: 'repaired', requested: true, outcome: { fetched: 1, applied: 1 } });
-      expect((await a.get('late'))?.content.toString()).toBe('written after the check');
-      expect(results(await s.repairNow())).toEqual(['paris:skipped:catching_up']);
-      p.hooks.catchingUp = false;
-      clock.ms += 5_000;
-      expect(results(await s.repairNow())).toEqual(['paris:in_sync']);
-      expect(s.lastRepair('paris')).toMatchObject({ result: 'in_sync', items: 0 });
-      await s.stop();
-    } finally {
-      await close();
-    }
-  });
-
-  it('carries the budget: each cycle takes at most max_items_per_cycle, the next resumes, all keys arrive once', async () => {
-    const { a, b, bReader, close } = await pair();
-    try {
-      const keys = Array.from({ length: 17 }, (_, i) => `key/${i}`);
-      await b.applyChanges(keys.map((k, i) => putChange(k, `v${i}`, BASE + i, 'paris')));
-      const { s, metrics } = scheduler(a, { settings: { max_items_per_cycle: 5 } });
-      s.setPeers([peer('paris', bReader)]);
-      const seen: string[] = [];
-      const trail: string[] = [];
-      for (let i = 0; i < 5; i++) {
-        const [r] = await s.repairNow();
-        if (!r || r.result === 'skipped' || !r.outcome) throw new Error('expected a repair');
-        trail.push(`${r.result}:${r.outcome.applied}`);
-        seen.push(...r.outcome.report!.keys.filter((k) => k.winner === 'peer').map((k) => k.key));
-        if (r.result === 'repaired') break;
-      }
-      expect(trail).toEqual(['partial:5', 'partial:5', 'partial:5', 'repaired:2']);
-      expect(seen.sort()).toEqual([...keys].sort());
-      expect(await count(metrics.repairItemsSubmitted, { peer_id: 'paris' })).toBe(17);
-      expect(await a.merkleRoot()).toBe(await b.merkleRoot());
-    } finally {
-      await close();
-    }
   });
 });

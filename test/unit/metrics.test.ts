@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { register } from 'prom-client';
-import { EngineMetrics, engineStateValue } from '../../src/observability/metrics.js';
+import { EngineMetrics } from '../../src/observability/metrics.js';
+import { engineStateValue } from '../../src/engine/engine-state.js';
 import { createLogger, silentLogger } from '../../src/observability/logger.js';
 
 const NAMES = {
