@@ -1,10 +1,13 @@
 /**
  * What the engine reports about itself (`engine.status()`), in the JSON shape the HTTP
- * `/status` route and the `status` command show (docs/http-api.md): snake_case, like the configuration.
+ * `/status` route and the `status` command show (docs/http-api.md): snake_case, like the
+ * configuration. `peerStatus` projects one peer's runtime onto it.
  */
 import type { LastRepair } from '../cold-path/repair-outcome.js';
+import type { StreamTailer } from '../hot-path/tailer.js';
 import type { CircuitState } from '../peer/circuit-breaker.js';
 import type { EngineState } from './engine-state.js';
+import type { PeerRuntime } from './peer-runtime.js';
 
 export interface PeerStatus {
   peer_id: string;
@@ -24,15 +27,22 @@ export interface PeerStatus {
   counters: PeerCounters;
 }
 
-export interface PeerCounters {
-  events_read: number;
-  events_applied: number;
-  /** Read but not applied, harmlessly: own-origin echoes, collapsed repeats, stale, duplicate. */
-  events_deduped: number;
-  /** Bad entries, logged with their id and reason and skipped. */
-  events_rejected: number;
-  batches: number;
-  gaps: number;
+type TailerCounters = ReturnType<StreamTailer['status']>['counters'];
+/** `eventsRead` → `events_read`. */
+type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
+  ? `${Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`}${SnakeCase<Tail>}`
+  : S;
+
+/**
+ * The tailer's counters under their snake_case names: events_read, events_applied, events_deduped
+ * (read but not applied, harmlessly: own-origin echoes, collapsed repeats, stale, duplicate),
+ * events_rejected (bad entries, logged with their id and reason and skipped), batches, gaps.
+ */
+export type PeerCounters = { [K in keyof TailerCounters & string as SnakeCase<K>]: TailerCounters[K] };
+
+export function peerCounters(counters: TailerCounters): PeerCounters {
+  const entries = Object.entries(counters).map(([name, value]) => [name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), value]);
+  return Object.fromEntries(entries) as PeerCounters;
 }
 
 export interface EngineStatus {
@@ -41,4 +51,23 @@ export interface EngineStatus {
   /** Why cursors are not being persisted (the cursor file deleted, replaced, unwritable), or null. */
   cursor_error: string | null;
   peers: PeerStatus[];
+}
+
+/** One peer's status: its connection, circuit and tailer, and the cold path's last repair with it. */
+export function peerStatus(runtime: PeerRuntime, lastRepair: LastRepair | null): PeerStatus {
+  const tailer = runtime.tailer.status();
+  return {
+    peer_id: runtime.peerId,
+    connected: runtime.connection.connected,
+    circuit: runtime.breaker.state,
+    cursor: tailer.cursor,
+    lag_ms: tailer.lagMs,
+    lag_events: tailer.lagEvents,
+    catching_up: runtime.hotPathEnabled && tailer.catchingUp,
+    paused: tailer.paused,
+    batch_size: tailer.batchSize,
+    last_error: runtime.refusedBecause ?? runtime.connection.downCause ?? tailer.lastError,
+    last_repair: lastRepair,
+    counters: peerCounters(tailer.counters),
+  };
 }

@@ -1,6 +1,6 @@
 /**
- * What happened to the local store's data between two checks (pure logic; see
- * ReplicationEngine.checkLocalStore). The store's data carries an incarnation id (made once per
+ * What happened to the local store's data between two checks (pure logic; LocalStoreWatch in
+ * local-store-watch.ts runs the checks). The store's data carries an incarnation id (made once per
  * dataset) and an epoch (advanced by every check); the server carries a run id (new per start).
  *
  *   lost         a new incarnation: the data was flushed, or Redis came back without it

@@ -39,16 +39,9 @@ export function tailerSettingsOf(config: ReplicationConfig): TailerSettings {
   };
 }
 
-/** Fields of a peer whose change needs new connections (a new runtime); the rest apply live. */
-export function peerNeedsReconnect(a: PeerConfig, b: PeerConfig): boolean {
-  return a.redis_url !== b.redis_url || a.redis_prefix !== b.redis_prefix || a.username !== b.username ||
-    a.password !== b.password || JSON.stringify(a.tls ?? null) !== JSON.stringify(b.tls ?? null) ||
-    a.circuit_failure_threshold !== b.circuit_failure_threshold || a.circuit_reset_timeout_sec !== b.circuit_reset_timeout_sec;
-}
-
 export class PeerRuntime {
   readonly peerId: string;
-  config: PeerConfig;
+  private peerConfig: PeerConfig;
   readonly connection: PeerConnection;
   readonly breaker: CircuitBreaker;
   readonly tailer: StreamTailer;
@@ -59,17 +52,17 @@ export class PeerRuntime {
   /** Why this peer is not replicated from although configured (its store is this node's own), or null. */
   private refusal: string | null = null;
 
-  constructor(peer: PeerConfig, engineConfig: ReplicationConfig, d: PeerRuntimeDeps) {
+  constructor(peer: PeerConfig, engineConfig: ReplicationConfig, deps: PeerRuntimeDeps) {
     this.peerId = peer.node_id;
-    this.config = peer;
-    this.connection = d.connection;
-    const { metrics, logger } = d;
+    this.peerConfig = peer;
+    this.connection = deps.connection;
+    const { metrics, logger } = deps;
     const peerId = this.peerId;
 
     this.breaker = new CircuitBreaker({
       failureThreshold: peer.circuit_failure_threshold,
       resetTimeoutMs: peer.circuit_reset_timeout_sec * 1000,
-      now: d.now,
+      now: deps.now,
     });
     metrics.peerCircuitState.labels(peerId).set(0);
     this.breaker.onChange((to, from) => {
@@ -98,7 +91,7 @@ export class PeerRuntime {
         } else logger.info({ peer_id: peerId }, 'peer connected');
         everConnected = true;
         lastCause = null;
-        void this.checkIdentity(d);
+        void this.checkIdentity(deps);
       } else if (event.type === 'disconnected') {
         metrics.peerConnected.labels(peerId).set(0);
         logger.warn({ peer_id: peerId }, 'peer disconnected; reconnecting');
@@ -107,17 +100,17 @@ export class PeerRuntime {
 
     this.tailer = new StreamTailer({
       peerId,
-      localNodeId: d.localNodeId,
+      localNodeId: deps.localNodeId,
       connection: this.connection,
-      store: d.store,
-      cursors: d.cursors,
+      store: deps.store,
+      cursors: deps.cursors,
       breaker: this.breaker,
       metrics,
       logger,
-      slo: d.slo,
-      requestRepair: d.requestRepair,
-      ...(d.recentStamps ? { recentStamps: d.recentStamps } : {}),
-      now: d.now,
+      slo: deps.slo,
+      requestRepair: deps.requestRepair,
+      ...(deps.recentStamps ? { recentStamps: deps.recentStamps } : {}),
+      now: deps.now,
     }, tailerSettingsOf(engineConfig));
 
     // Every successful call to the peer (hot path, cold path, pings) feeds the latency histogram and
@@ -127,7 +120,7 @@ export class PeerRuntime {
     this.connection.onLatency((seconds) => {
       if (this.stopped) return;
       latency.observe(seconds);
-      d.slo.check(peerId, 'peer_op_latency', seconds * 1000, sloLimit, 'ms');
+      deps.slo.check(peerId, 'peer_op_latency', seconds * 1000, sloLimit, 'ms');
     });
 
     this.pinger = new HealthPinger({
@@ -137,7 +130,7 @@ export class PeerRuntime {
       metrics,
       logger,
       lastActivityAt: () => this.tailer.status().lastEventAt,
-      now: d.now,
+      now: deps.now,
     }, engineConfig.settings.peer_health);
     this.applyLiveSettings = (config: ReplicationConfig): void => {
       sloLimit = config.settings.slo.max_peer_op_latency_ms;
@@ -146,8 +139,22 @@ export class PeerRuntime {
     };
   }
 
-  /** Applies settings that need no reconnection (hot path, SLO, health, store limits). */
-  readonly applyLiveSettings: (config: ReplicationConfig) => void;
+  /** This peer's configuration in force. */
+  get config(): PeerConfig {
+    return this.peerConfig;
+  }
+
+  /**
+   * A new configuration whose connection settings for this peer are unchanged (see peerNeedsReconnect):
+   * the peer's own fields (priority, ...) and the settings that need no reconnection (hot path, SLO,
+   * health, store limits) apply live.
+   */
+  reconfigure(peer: PeerConfig, engineConfig: ReplicationConfig): void {
+    this.peerConfig = peer;
+    this.applyLiveSettings(engineConfig);
+  }
+
+  private readonly applyLiveSettings: (config: ReplicationConfig) => void;
 
   /** Null, or why the peer is configured but not replicated from. */
   get refusedBecause(): string | null {
@@ -159,7 +166,7 @@ export class PeerRuntime {
    * (127.1, a DNS name, a tunnel) reaches the same store under another URL. The store says whose it
    * is: a peer store owned by this node is this node's own stream, never replicated from.
    */
-  private async checkIdentity(d: PeerRuntimeDeps): Promise<void> {
+  private async checkIdentity(deps: PeerRuntimeDeps): Promise<void> {
     let owner: string | null;
     try {
       owner = (await this.connection.reader.ownerNodeId?.()) ?? null;
@@ -167,12 +174,12 @@ export class PeerRuntime {
       return; // asked again on the next connection
     }
     if (this.stopped || owner === null) return;
-    if (owner === d.localNodeId) {
+    if (owner === deps.localNodeId) {
       this.refusal = `self_loop: peer ${this.peerId}'s store (${this.config.redis_prefix} at its redis_url) is this node's own store`;
-      d.logger.error({ peer_id: this.peerId, redis_prefix: this.config.redis_prefix }, 'peer is this node itself (its store belongs to local_node_id): not replicating from it; fix its redis_url');
+      deps.logger.error({ peer_id: this.peerId, redis_prefix: this.config.redis_prefix }, 'peer is this node itself (its store belongs to local_node_id): not replicating from it; fix its redis_url');
       await this.setHotPath(false);
     } else if (owner !== this.peerId) {
-      d.logger.warn({ peer_id: this.peerId, store_owner: owner }, 'the peer store was last opened by another node id than the one configured for it');
+      deps.logger.warn({ peer_id: this.peerId, store_owner: owner }, 'the peer store was last opened by another node id than the one configured for it');
     }
   }
 

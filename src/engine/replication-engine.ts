@@ -1,7 +1,9 @@
 /**
- * The replication engine (DESIGN §8): owns the peers (connections, circuit breakers,
- * hot-path tailers, health pings), the cold-path scheduler, the cursor store, tombstone
- * collection and the metrics of one node. Library users and the daemon drive it alike:
+ * The replication engine (docs/architecture.md, "The engine, the daemon, the operator"): owns
+ * the peers (a PeerRuntime each: connections, circuit breaker, hot-path tailer, health pings),
+ * the cold-path scheduler, the cursor store, the local-store housekeeping and the metrics of one
+ * node, and moves them through their lifecycle. What a reload does to the peers is planPeers
+ * (peer-plan.ts); the status shape is engine-status.ts. Library users and the daemon drive it alike:
  *
  *   const engine = new ReplicationEngine(config, { store });
  *   await engine.start();          // never waits for peers: they connect in the background
@@ -24,9 +26,11 @@ import type { PeerConnection } from '../peer/peer-connection.js';
 import { RedisPeerConnection } from '../peer/redis-peer-connection.js';
 import type { SyncEngine } from '../store/sync-engine.js';
 import { engineStateValue, type EngineState } from './engine-state.js';
+import { peerStatus, type EngineStatus } from './engine-status.js';
+import { Housekeeping } from './housekeeping.js';
 import { LocalStoreWatch } from './local-store-watch.js';
-import type { EngineStatus, PeerStatus } from './engine-status.js';
-import { PeerRuntime, peerNeedsReconnect } from './peer-runtime.js';
+import { planPeers } from './peer-plan.js';
+import { PeerRuntime } from './peer-runtime.js';
 
 export interface EngineDeps {
   /** The node's local store. The engine does not close it. */
@@ -49,7 +53,6 @@ export interface ShutdownOptions {
 export class EngineStateError extends ReplicationError {}
 
 const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
-const LOCAL_CHECK_INTERVAL_MS = 2_000;
 
 export class ReplicationEngine {
   readonly metrics: EngineMetrics;
@@ -64,8 +67,7 @@ export class ReplicationEngine {
   private cursors: CursorStore | null;
   private readonly ownsCursors: boolean;
   private currentState: EngineState = 'stopped';
-  private timers: NodeJS.Timeout[] = [];
-  private gcRunning: Promise<void> | null = null;
+  private readonly housekeeping: Housekeeping;
   private reconfiguring: Promise<void> = Promise.resolve();
   /** What the local store is known to hold, shared by the tailers to skip re-emitted copies. */
   private readonly recentStamps = new RecentStamps();
@@ -111,6 +113,7 @@ export class ReplicationEngine {
         return [...this.peers.keys()];
       },
     });
+    this.housekeeping = new Housekeeping({ store: this.store, metrics: this.metrics, logger: this.logger, localStore: this.localStore });
     this.setState('stopped');
   }
 
@@ -144,7 +147,7 @@ export class ReplicationEngine {
       // The local Redis may have lost data or gone back in time while this engine was down.
       await this.localStore.begin(cursors);
       if (this.config.settings.cold_path.enabled) this.coldPath.start();
-      this.startTimers();
+      this.housekeeping.start(this.config.store.tombstone_gc_interval);
     } catch (err) {
       await this.stopEverything();
       this.setState('stopped');
@@ -199,30 +202,7 @@ export class ReplicationEngine {
   }
 
   status(): EngineStatus {
-    const peers: PeerStatus[] = [...this.peers.values()].map((p) => {
-      const t = p.tailer.status();
-      return {
-        peer_id: p.peerId,
-        connected: p.connection.connected,
-        circuit: p.breaker.state,
-        cursor: t.cursor,
-        lag_ms: t.lagMs,
-        lag_events: t.lagEvents,
-        catching_up: p.hotPathEnabled && t.catchingUp,
-        paused: t.paused,
-        batch_size: t.batchSize,
-        last_error: p.refusedBecause ?? p.connection.downCause ?? t.lastError,
-        last_repair: this.coldPath.lastRepair(p.peerId),
-        counters: {
-          events_read: t.counters.eventsRead,
-          events_applied: t.counters.eventsApplied,
-          events_deduped: t.counters.eventsDeduped,
-          events_rejected: t.counters.eventsRejected,
-          batches: t.counters.batches,
-          gaps: t.counters.gaps,
-        },
-      };
-    });
+    const peers = [...this.peers.values()].map((p) => peerStatus(p, this.coldPath.lastRepair(p.peerId)));
     return { node_id: this.config.local_node_id, state: this.currentState, cursor_error: this.cursors?.fault?.() ?? null, peers };
   }
 
@@ -237,31 +217,22 @@ export class ReplicationEngine {
     this.config = next;
     if (this.currentState !== 'running' && this.currentState !== 'starting') return;
 
-    const wanted = new Map(next.peers.map((p) => [p.node_id, p]));
-    const removals: Promise<void>[] = [];
-    for (const [peerId, runtime] of this.peers) {
-      const peer = wanted.get(peerId);
-      if (!peer || peerNeedsReconnect(runtime.config, peer)) {
-        this.peers.delete(peerId);
-        removals.push(runtime.stop().then(() => {
-          if (!peer) return this.metrics.removePeer(peerId);
-        }));
-        this.logger.info({ peer_id: peerId }, peer ? 'peer changed; reconnecting' : 'peer removed');
-      }
-    }
+    const plan = planPeers(new Map([...this.peers].map(([peerId, runtime]) => [peerId, runtime.config])), next.peers);
+    const removed = new Set(plan.removed);
+    const leaving = new Set([...plan.removed, ...plan.reconnected]);
+    const stops = [...this.peers.keys()].filter((peerId) => leaving.has(peerId)).map((peerId) => this.stopPeer(peerId, removed.has(peerId)));
     // The cold path forgets removed peers before they are torn down.
     this.syncColdPathPeers();
-    await Promise.all(removals);
-    for (const runtime of this.peers.values()) {
-      runtime.config = wanted.get(runtime.peerId) ?? runtime.config;
-      runtime.applyLiveSettings(next);
+    await Promise.all(stops);
+    for (const peer of plan.kept) {
+      const runtime = this.peers.get(peer.node_id);
+      if (!runtime) continue; // shut down meanwhile
+      runtime.reconfigure(peer, next);
       await runtime.setHotPath(next.settings.hot_path.enabled);
     }
-    for (const peer of next.peers) {
-      if (!this.peers.has(peer.node_id)) {
-        this.addPeer(peer);
-        this.logger.info({ peer_id: peer.node_id }, 'peer added');
-      }
+    for (const peer of plan.started) {
+      this.addPeer(peer);
+      this.logger.info({ peer_id: peer.node_id }, 'peer added');
     }
     this.syncColdPathPeers();
     this.syncRecentStamps();
@@ -270,10 +241,22 @@ export class ReplicationEngine {
     if (next.settings.cold_path.enabled && !previous.settings.cold_path.enabled) this.coldPath.start();
     if (!next.settings.cold_path.enabled && previous.settings.cold_path.enabled) await this.coldPath.stop();
     if (next.store.tombstone_gc_interval !== previous.store.tombstone_gc_interval) {
-      this.stopTimers();
-      this.startTimers();
+      this.housekeeping.stop();
+      this.housekeeping.start(next.store.tombstone_gc_interval);
     }
     this.logger.info({ peers: next.peers.map((p) => p.node_id) }, 'configuration applied');
+  }
+
+  /** Stops a peer's runtime and drops it; `forget`: it left the configuration, so its metric series go too. */
+  private stopPeer(peerId: string, forget: boolean): Promise<void> {
+    const runtime = this.peers.get(peerId);
+    if (!runtime) return Promise.resolve();
+    this.peers.delete(peerId);
+    const stopped = runtime.stop().then(() => {
+      if (forget) return this.metrics.removePeer(peerId);
+    });
+    this.logger.info({ peer_id: peerId }, forget ? 'peer removed' : 'peer changed; reconnecting');
+    return stopped;
   }
 
   private addPeer(peer: PeerConfig): void {
@@ -329,41 +312,12 @@ export class ReplicationEngine {
     })));
   }
 
-  private startTimers(): void {
-    const gcEvery = this.config.store.tombstone_gc_interval;
-    this.timers.push(setInterval(() => this.collectTombstones(), gcEvery));
-    this.timers.push(setInterval(() => void this.localStore.check(), LOCAL_CHECK_INTERVAL_MS));
-    for (const t of this.timers) t.unref();
-    void this.localStore.check();
-  }
-
-  private stopTimers(): void {
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
-  }
-
-  private collectTombstones(): void {
-    const collect = this.store.collectTombstones;
-    if (this.gcRunning || !collect) return;
-    this.gcRunning = collect.call(this.store)
-      .then((n) => {
-        if (n > 0) {
-          this.metrics.tombstonesCollected.inc(n);
-          this.logger.info({ collected: n }, 'tombstones past tombstone_ttl collected');
-        }
-      })
-      .catch((err: unknown) => this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'tombstone collection failed'))
-      .finally(() => {
-        this.gcRunning = null;
-      });
-  }
-
   private async stopEverything(): Promise<void> {
-    this.stopTimers();
+    this.housekeeping.stop();
     const runtimes = [...this.peers.values()];
     await Promise.all([this.coldPath.stop(), ...runtimes.map((r) => r.stop())]);
     this.peers.clear();
-    await this.gcRunning;
+    await this.housekeeping.idle();
     this.closeCursors();
   }
 
