@@ -30,6 +30,7 @@ import {
   pendingAfterSkip, planRepair, requested, SCHEDULED, type RepairGate, type RepairReason, type RepairTrigger, type RequestedTrigger,
 } from './repair-policy.js';
 import { RepairQueue } from './repair-queue.js';
+import { errorMessage } from '../errors.js';
 
 /** What the engine tells the scheduler about one peer (closures over its tailer and circuit breaker). */
 export interface ColdPathPeer {
@@ -61,10 +62,6 @@ export interface ColdPathSchedulerOptions {
 
 function byPriority(a: ColdPathPeer, b: ColdPathPeer): number {
   return a.priority - b.priority || (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0);
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** An outcome with no repair attempted and nothing counted ('stopped', 'unknown_peer'). */
@@ -217,7 +214,7 @@ export class ColdPathScheduler {
       crashed: (err: unknown): RepairOutcome => {
         // Only a bug gets here (attempt() handles every expected failure); still never reject.
         this.logger.error({ peer_id: peerId, err }, 'cold-path repair crashed');
-        return { peerId, result: 'failed', requested: trigger.kind === 'requested', outcome: null, error: `unexpected: ${describe(err)}` };
+        return { peerId, result: 'failed', requested: trigger.kind === 'requested', outcome: null, error: `unexpected: ${errorMessage(err)}` };
       },
     });
   }
@@ -254,7 +251,7 @@ export class ColdPathScheduler {
       });
     } catch (err) {
       // A peer callback or something unexpected threw: a failed cycle, never an exception out of here.
-      return this.failed(peerId, record, null, `unexpected: ${describe(err)}`, isRequested);
+      return this.failed(peerId, record, null, `unexpected: ${errorMessage(err)}`, isRequested);
     }
     if (run.result === 'refused') {
       safely(() => peer.onSuccess()); // the peer answered
