@@ -19,7 +19,7 @@ import { SqliteCursorStore } from '../src/cursor/sqlite-cursor-store.js';
 import { ReplicationEngine } from '../src/engine/replication-engine.js';
 import type { Change } from '../src/model/change.js';
 import { RedisStore } from '../src/store/redis-store.js';
-import type { ApplyOutcome } from '../src/store/sync-engine.js';
+import type { ApplyOutcome } from '../src/store/local-store.js';
 import type { ChildCounters, ChildMessage, ChildStart, ParentMessage } from './engine-protocol.js';
 
 const send = (m: ChildMessage): void => {

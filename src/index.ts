@@ -17,8 +17,10 @@ export * from './cdc/index.js';
 export { RedisStore, type RedisStoreOptions } from './store/redis-store.js';
 export { RedisStoreReader } from './store/store-reader.js';
 export type {
-  SyncEngine, StoreReader, ApplicationStore, ApplyOutcome, LeafStamp, StoredRecord, WriteResult, DeleteResult, ScanPage, PutOptions,
-} from './store/sync-engine.js';
+  LocalStore, StoreReader, ApplicationStore, ApplyOutcome, LeafStamp, StoredRecord, WriteResult, DeleteResult, ScanPage, PutOptions,
+} from './store/local-store.js';
+/** @deprecated The local-store seam is `LocalStore` ("sync-engine" names the Rust peer); this alias goes in the next major version. */
+export type { LocalStore as SyncEngine } from './store/local-store.js';
 export { TREE_FORMAT } from './merkle/tree-shape.js';
 
 // Engine.

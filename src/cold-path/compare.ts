@@ -11,7 +11,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { branchOfBucket } from '../merkle/tree-shape.js';
-import type { LeafStamp, StoreReader } from '../store/sync-engine.js';
+import type { LeafStamp, StoreReader } from '../store/local-store.js';
 import { divergentIds, diffBucket, rotateFrom, type DivergentKey } from './diff.js';
 import { onSide } from './errors.js';
 

@@ -4,7 +4,7 @@
  */
 import { formatHlc } from '../model/hlc.js';
 import { compareStamps } from '../model/stamp.js';
-import type { LeafStamp } from '../store/sync-engine.js';
+import type { LeafStamp } from '../store/local-store.js';
 
 export type Winner = 'local' | 'peer' | 'equal';
 

@@ -7,7 +7,7 @@
  * right after a gap, so repairs asked for by the hot path read through (`fresh`). A fresh
  * read refreshes the cache.
  */
-import type { StoreReader } from '../store/sync-engine.js';
+import type { StoreReader } from '../store/local-store.js';
 
 export const DEFAULT_PEER_ROOT_TTL_MS = 5_000;
 

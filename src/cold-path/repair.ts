@@ -11,7 +11,7 @@ import { ValidationError, errorMessage } from '../errors.js';
 import type { Change } from '../model/change.js';
 import { stampWins } from '../model/stamp.js';
 import { isTooFarAhead } from '../model/future-stamp.js';
-import type { StoreReader, SyncEngine } from '../store/sync-engine.js';
+import type { StoreReader, LocalStore } from '../store/local-store.js';
 import { compareWithPeer, type DivergenceReport } from './compare.js';
 import { isExpiredTombstone, tombstoneHorizon, type DivergentKey } from './diff.js';
 import { ColdPathError, onSide } from './errors.js';
@@ -27,7 +27,7 @@ export const DEFAULT_MAX_FETCH_BYTES = DEFAULTS.maxFetchBytes;
 export type RefusalReason = 'no_store_layout' | 'tree_format_mismatch';
 
 export interface RepairOptions {
-  store: SyncEngine;
+  store: LocalStore;
   peer: StoreReader;
   peerId: string;
   /** Budget: keys the peer wins fetched and applied at most in this repair. */
@@ -235,7 +235,7 @@ export function byteRounds(sizes: readonly number[] | null, count: number, maxBy
 
 /** Fetches one chunk of peer-winning keys, keeps those that still beat what we compared, applies them. */
 async function pullChunk(
-  store: SyncEngine,
+  store: LocalStore,
   peer: StoreReader,
   chunk: readonly DivergentKey[],
   horizon: string | null,
@@ -272,7 +272,7 @@ async function pullChunk(
  * nothing, so the batch is retried one change at a time and only the invalid ones are left
  * out (reported): one bad record on a peer must not block every repair after it.
  */
-async function applyAll(store: SyncEngine, changes: readonly Change[], stats: RepairStats): Promise<number> {
+async function applyAll(store: LocalStore, changes: readonly Change[], stats: RepairStats): Promise<number> {
   const count = (outcomes: readonly string[], batch: readonly Change[]): number => {
     let applied = 0;
     outcomes.forEach((o, i) => {

@@ -21,7 +21,7 @@ import type { ColdPathSettings } from '../config/types.js';
 import { Sleeper } from '../hot-path/sleeper.js';
 import type { Logger } from '../observability/logger.js';
 import type { EngineMetrics } from '../observability/metrics.js';
-import type { StoreReader, SyncEngine } from '../store/sync-engine.js';
+import type { StoreReader, LocalStore } from '../store/local-store.js';
 import { PeerRootCache } from './peer-root-cache.js';
 import { repairWithPeer, type RepairRun } from './repair.js';
 import { RepairLog, type PeerRepairRecord } from './repair-log.js';
@@ -47,7 +47,7 @@ export interface ColdPathPeer {
 }
 
 export interface ColdPathSchedulerOptions {
-  store: SyncEngine;
+  store: LocalStore;
   metrics: EngineMetrics;
   logger: Logger;
   settings: ColdPathSettings;
@@ -70,7 +70,7 @@ function notAttempted(peerId: string, reason: 'stopped' | 'unknown_peer', trigge
 }
 
 export class ColdPathScheduler {
-  private readonly store: SyncEngine;
+  private readonly store: LocalStore;
   private readonly logger: Logger;
   private readonly tombstoneTtlMs: number;
   private maxFutureSkewMs: number | undefined;
@@ -298,7 +298,7 @@ export class ColdPathScheduler {
       return await this.store.shouldAcceptWrites();
     } catch (err) {
       this.logger.debug({ err }, 'local memory check failed: not writing repairs now');
-      return false; // the store cannot tell: do not write (SyncEngine contract)
+      return false; // the store cannot tell: do not write (LocalStore contract)
     }
   }
 }

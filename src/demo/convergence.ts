@@ -4,7 +4,7 @@
  * hash), read back in full through the application API. Equal roots alone would only say
  * the trees agree; the record-by-record comparison checks what an application would read.
  */
-import type { ApplicationStore, StoreReader } from '../store/sync-engine.js';
+import type { ApplicationStore, StoreReader } from '../store/local-store.js';
 
 export interface NodeData {
   name: string;

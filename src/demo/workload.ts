@@ -4,7 +4,7 @@
  * that all nodes write in the same tick — concurrent conflicting writes that last-writer-wins
  * must settle identically everywhere. Plans are seeded, so a run can be reproduced.
  */
-import type { ApplicationStore } from '../store/sync-engine.js';
+import type { ApplicationStore } from '../store/local-store.js';
 
 export type WorkloadOp =
   | { kind: 'put'; key: string; content: Buffer }

@@ -5,13 +5,13 @@
  */
 import type { Logger } from '../observability/logger.js';
 import type { EngineMetrics } from '../observability/metrics.js';
-import type { SyncEngine } from '../store/sync-engine.js';
+import type { LocalStore } from '../store/local-store.js';
 import type { LocalStoreWatch } from './local-store-watch.js';
 
 const LOCAL_CHECK_INTERVAL_MS = 2_000;
 
 export interface HousekeepingDeps {
-  store: SyncEngine;
+  store: LocalStore;
   metrics: EngineMetrics;
   logger: Logger;
   localStore: LocalStoreWatch;

@@ -13,7 +13,7 @@
  * differ in what is logged and counted. An epoch more than one ahead is not a loss: the reply of a
  * check can be lost after Redis ran it.
  */
-import type { StoreDataState } from '../store/sync-engine.js';
+import type { StoreDataState } from '../store/local-store.js';
 
 export type LocalDataChange =
   | { kind: 'lost' | 'went_back'; reason: string }

@@ -9,7 +9,7 @@
 import type { CursorStore } from '../cursor/cursor-store.js';
 import type { Logger } from '../observability/logger.js';
 import type { EngineMetrics } from '../observability/metrics.js';
-import type { StoreDataState, SyncEngine } from '../store/sync-engine.js';
+import type { StoreDataState, LocalStore } from '../store/local-store.js';
 import { localDataChange, type LocalDataChange } from './local-data-check.js';
 import { errorMessage } from '../errors.js';
 
@@ -17,7 +17,7 @@ import { errorMessage } from '../errors.js';
 const STATE_NAME = 'local_store';
 
 export interface LocalStoreWatchDeps {
-  store: SyncEngine;
+  store: LocalStore;
   metrics: EngineMetrics;
   logger: Logger;
   cursors: () => CursorStore | null;

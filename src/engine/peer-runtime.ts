@@ -13,11 +13,11 @@ import type { SloMonitor } from '../observability/slo.js';
 import { CircuitBreaker, circuitStateValue } from '../peer/circuit-breaker.js';
 import { HealthPinger } from '../peer/health-pinger.js';
 import type { PeerConnection } from '../peer/peer-connection.js';
-import type { SyncEngine } from '../store/sync-engine.js';
+import type { LocalStore } from '../store/local-store.js';
 
 export interface PeerRuntimeDeps {
   localNodeId: string;
-  store: SyncEngine;
+  store: LocalStore;
   cursors: CursorStore;
   metrics: EngineMetrics;
   logger: Logger;

@@ -24,7 +24,7 @@ import { EngineMetrics } from '../observability/metrics.js';
 import { SloMonitor } from '../observability/slo.js';
 import type { PeerConnection } from '../peer/peer-connection.js';
 import { RedisPeerConnection } from '../peer/redis-peer-connection.js';
-import type { SyncEngine } from '../store/sync-engine.js';
+import type { LocalStore } from '../store/local-store.js';
 import { engineStateValue, type EngineState } from './engine-state.js';
 import { peerStatus, type EngineStatus } from './engine-status.js';
 import { Housekeeping } from './housekeeping.js';
@@ -34,7 +34,7 @@ import { PeerRuntime } from './peer-runtime.js';
 
 export interface EngineDeps {
   /** The node's local store. The engine does not close it. */
-  store: SyncEngine;
+  store: LocalStore;
   logger?: Logger;
   /** Defaults to a fresh registry per engine. */
   metrics?: EngineMetrics;
@@ -56,7 +56,7 @@ const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
 
 export class ReplicationEngine {
   readonly metrics: EngineMetrics;
-  readonly store: SyncEngine;
+  readonly store: LocalStore;
   private config: ReplicationConfig;
   private readonly logger: Logger;
   private readonly now: () => number;

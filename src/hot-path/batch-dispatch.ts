@@ -12,7 +12,7 @@ import type { Logger } from '../observability/logger.js';
 import type { SloMonitor } from '../observability/slo.js';
 import { startApplySpans } from '../observability/tracing.js';
 import type { RawStreamEntry } from '../peer/peer-connection.js';
-import type { ApplyOutcome, SyncEngine } from '../store/sync-engine.js';
+import type { ApplyOutcome, LocalStore } from '../store/local-store.js';
 import { ApplyWindow } from './apply-window.js';
 import type { PreparedBatch } from './prepare-batch.js';
 import type { ReadPositions } from './read-ahead.js';
@@ -29,7 +29,7 @@ export const APPLY_WINDOW_SIZE = 2;
 
 export interface DispatchDeps {
   peerId: string;
-  store: SyncEngine;
+  store: LocalStore;
   cursors: CursorStore;
   metrics: EngineMetrics;
   logger: Logger;

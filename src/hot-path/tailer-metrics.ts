@@ -7,7 +7,7 @@ import { CDC_REJECT_REASONS, type CdcRejectReason } from '../cdc/decode-error.js
 import { acceptableFromMs } from '../model/future-stamp.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
-import type { ApplyOutcome } from '../store/sync-engine.js';
+import type { ApplyOutcome } from '../store/local-store.js';
 import type { StreamInfo } from '../peer/peer-connection.js';
 import type { GapKind } from './gap.js';
 import type { PreparedBatch } from './prepare-batch.js';

@@ -8,7 +8,7 @@ import type { Logger } from '../observability/logger.js';
 import type { SloMonitor } from '../observability/slo.js';
 import type { CircuitBreaker } from '../peer/circuit-breaker.js';
 import type { PeerConnection } from '../peer/peer-connection.js';
-import type { SyncEngine } from '../store/sync-engine.js';
+import type { LocalStore } from '../store/local-store.js';
 import type { GapKind } from './gap.js';
 import type { RecentStamps } from './recent-stamps.js';
 import type { TailerCounters } from './tailer-metrics.js';
@@ -31,7 +31,7 @@ export interface TailerDeps {
   peerId: string;
   localNodeId: string;
   connection: PeerConnection;
-  store: SyncEngine;
+  store: LocalStore;
   cursors: CursorStore;
   breaker: CircuitBreaker;
   metrics: EngineMetrics;

@@ -3,12 +3,12 @@ import type { IncomingMessage } from 'node:http';
 import type { EngineStatus } from '../engine/engine-status.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
-import type { ApplicationStore, SyncEngine } from '../store/sync-engine.js';
+import type { ApplicationStore, LocalStore } from '../store/local-store.js';
 import type { BodyBudget } from './body-budget.js';
 
 /** The local store as the API uses it; `RedisStore` satisfies it. */
 export type HttpStore = ApplicationStore &
-  Pick<SyncEngine, 'ping' | 'shouldAcceptWrites' | 'keyCount' | 'merkleRoot' | 'nodeId'> & { readonly maxPayloadBytes: number };
+  Pick<LocalStore, 'ping' | 'shouldAcceptWrites' | 'keyCount' | 'merkleRoot' | 'nodeId'> & { readonly maxPayloadBytes: number };
 
 export interface HttpServerDeps {
   store: HttpStore;

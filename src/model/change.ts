@@ -1,6 +1,6 @@
 /**
  * A change is one PUT or DEL with its stamp (docs/architecture.md). It is what the CDC codec
- * decodes, what the hot and cold paths feed to `SyncEngine.applyChanges`, and what the
+ * decodes, what the hot and cold paths feed to `LocalStore.applyChanges`, and what the
  * store re-emits to its own stream.
  */
 import type { Stamp } from './stamp.js';

@@ -3,7 +3,7 @@
  * separate query connection for everything else (stream metadata, pings, the cold path's
  * tree reads), so a health check never waits behind a blocking read.
  */
-import type { StoreReader } from '../store/sync-engine.js';
+import type { StoreReader } from '../store/local-store.js';
 
 /** What XINFO STREAM says of a peer's CDC stream: what gap detection and lag are computed from. */
 export interface StreamInfo {

@@ -9,7 +9,7 @@ import { CONTENT_TYPES, type Change, type ContentType } from '../model/change.js
 import { isHlcShape } from '../model/hlc.js';
 import { isTraceParent } from '../model/trace-parent.js';
 import { DIGEST_BYTES, leafDigest } from '../merkle/tree-shape.js';
-import type { LeafStamp } from './sync-engine.js';
+import type { LeafStamp } from './local-store.js';
 
 /** A leaf as stored: the stamp the cold path compares, and the metadata of the record. */
 export interface StoredLeaf {

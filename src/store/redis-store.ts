@@ -29,8 +29,8 @@ import { MemoryGuard } from './memory-guard.js';
 import { decodeScanCursor, encodeScanCursor } from './scan-cursor.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import type {
-  ApplicationStore, ApplyOutcome, DeleteResult, PutOptions, ScanPage, StoreDataState, StoredRecord, SyncEngine, WriteResult,
-} from './sync-engine.js';
+  ApplicationStore, ApplyOutcome, DeleteResult, PutOptions, ScanPage, StoreDataState, StoredRecord, LocalStore, WriteResult,
+} from './local-store.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const GC_BATCH = 1000;
@@ -73,7 +73,7 @@ export interface RedisStoreOptions {
   logger?: Logger;
 }
 
-export class RedisStore extends RedisStoreReader implements SyncEngine, ApplicationStore {
+export class RedisStore extends RedisStoreReader implements LocalStore, ApplicationStore {
   readonly nodeId: string;
   // Limits from the `store` configuration section; `updateLimits` changes them on a reload.
   maxPayloadBytes: number;

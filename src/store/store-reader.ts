@@ -8,7 +8,7 @@ import { ReplicationError } from '../errors.js';
 import type { Change } from '../model/change.js';
 import { BUCKET_DIGEST_FIELD, StoreKeys, META_FIELDS } from './keys.js';
 import { leafToChange, parseLeaf } from './leaf.js';
-import type { LeafStamp, StoreReader, StoredRecord } from './sync-engine.js';
+import type { LeafStamp, StoreReader, StoredRecord } from './local-store.js';
 import { DIGEST_BYTES, ZERO_DIGEST, bucketOf, bucketsOfBranch } from '../merkle/tree-shape.js';
 import { scripts } from './commands/index.js';
 

@@ -9,7 +9,7 @@ import { openStore, putChange } from '../support/store-fixtures.js';
 import { BASE, count, peer, results, scheduler } from '../support/scheduler-fixtures.js';
 import { RedisStoreReader } from '../../src/store/store-reader.js';
 import type { RedisStore } from '../../src/store/redis-store.js';
-import type { StoreReader } from '../../src/store/sync-engine.js';
+import type { StoreReader } from '../../src/store/local-store.js';
 
 describe('ColdPathScheduler with real stores', () => {
   const server = useRedis();

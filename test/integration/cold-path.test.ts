@@ -15,7 +15,7 @@ import type { Change } from '../../src/model/change.js';
 import { formatHlc } from '../../src/model/hlc.js';
 import type { RedisStore } from '../../src/store/redis-store.js';
 import { RedisStoreReader } from '../../src/store/store-reader.js';
-import type { StoreReader } from '../../src/store/sync-engine.js';
+import type { StoreReader } from '../../src/store/local-store.js';
 import { META_FIELDS } from '../../src/store/keys.js';
 import { EngineMetrics } from '../../src/observability/metrics.js';
 import { silentLogger, type Logger } from '../../src/observability/logger.js';

@@ -8,7 +8,7 @@ import { ReplicationEngine } from '../../src/engine/replication-engine.js';
 import type { PeerConnection } from '../../src/peer/peer-connection.js';
 import { RedisPeerConnection } from '../../src/peer/redis-peer-connection.js';
 import type { RedisStore } from '../../src/store/redis-store.js';
-import type { StoreReader } from '../../src/store/sync-engine.js';
+import type { StoreReader } from '../../src/store/local-store.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { Mesh, metricValue, streamHead } from '../support/mesh.js';
 import { waitFor } from '../support/wait.js';

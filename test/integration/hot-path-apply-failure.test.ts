@@ -6,7 +6,7 @@ import type { CursorStore } from '../../src/cursor/cursor-store.js';
 import { compareStreamIds } from '../../src/cdc/stream-id.js';
 import { ReplicationEngine } from '../../src/engine/replication-engine.js';
 import type { Change } from '../../src/model/change.js';
-import type { ApplyOutcome, SyncEngine } from '../../src/store/sync-engine.js';
+import type { ApplyOutcome, LocalStore } from '../../src/store/local-store.js';
 import { Mesh } from '../support/mesh.js';
 import { waitFor } from '../support/wait.js';
 
@@ -18,7 +18,7 @@ const FAILING_CALLS = new Set([3, 5, 6, 11]);
 const THROWING_CALLS = new Set([14]);
 
 /** The real store, with some apply calls failing half-way (a connection lost mid-batch) and one throwing. */
-function failingStore(store: SyncEngine, fullyApplied: Set<string>): { store: SyncEngine; failures: () => number } {
+function failingStore(store: LocalStore, fullyApplied: Set<string>): { store: LocalStore; failures: () => number } {
   let calls = 0;
   let failures = 0;
   const applyChanges = (changes: readonly Change[]): Promise<ApplyOutcome[]> => {

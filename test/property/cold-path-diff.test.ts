@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyKey, diffBucket, divergentIds, rotateFrom } from '../../src/cold-path/diff.js';
 import { formatHlc } from '../../src/model/hlc.js';
 import { compareStamps } from '../../src/model/stamp.js';
-import type { LeafStamp } from '../../src/store/sync-engine.js';
+import type { LeafStamp } from '../../src/store/local-store.js';
 
 const leaf: fc.Arbitrary<LeafStamp> = fc.record({
   hlc: fc.integer({ min: 0, max: 50 }).map((ms) => formatHlc(1_000 + ms)),

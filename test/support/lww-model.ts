@@ -4,7 +4,7 @@
  */
 import type { Change } from '../../src/model/change.js';
 import { compareStamps } from '../../src/model/stamp.js';
-import type { LeafStamp } from '../../src/store/sync-engine.js';
+import type { LeafStamp } from '../../src/store/local-store.js';
 import { rootOf } from '../../src/merkle/tree-shape.js';
 
 export class LwwModel {

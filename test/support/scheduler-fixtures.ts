@@ -4,7 +4,7 @@ import type { ColdPathSettings } from '../../src/config/types.js';
 import { EngineMetrics } from '../../src/observability/metrics.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { TREE_FORMAT } from '../../src/merkle/tree-shape.js';
-import type { StoreReader, SyncEngine } from '../../src/store/sync-engine.js';
+import type { StoreReader, LocalStore } from '../../src/store/local-store.js';
 
 export const SETTINGS: ColdPathSettings = { enabled: true, interval_sec: 60, max_items_per_cycle: 1000, backoff_base_sec: 5, backoff_max_sec: 20, max_fetch_bytes: 32 * 1024 * 1024 };
 export const ROOT = 'a'.repeat(40);
@@ -44,7 +44,7 @@ export function fakeReader(opts: { log?: string[]; name?: string; down?: () => b
   return reader;
 }
 
-export const fakeStore: SyncEngine = {
+export const fakeStore: LocalStore = {
   nodeId: 'local',
   treeFormat: async () => TREE_FORMAT,
   merkleRoot: async () => ROOT,
@@ -77,7 +77,7 @@ export function peer(peerId: string, reader: StoreReader, priority = 0, hooks: P
   };
 }
 
-export function scheduler(store: SyncEngine, opts: { settings?: Partial<ColdPathSettings>; clock?: { ms: number }; useDateNow?: boolean } = {}) {
+export function scheduler(store: LocalStore, opts: { settings?: Partial<ColdPathSettings>; clock?: { ms: number }; useDateNow?: boolean } = {}) {
   const metrics = new EngineMetrics();
   const clock = opts.clock ?? { ms: BASE };
   const s = new ColdPathScheduler({

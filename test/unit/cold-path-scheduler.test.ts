@@ -6,7 +6,7 @@
  * test/integration/cold-path-scheduler.test.ts.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { SyncEngine } from '../../src/store/sync-engine.js';
+import type { LocalStore } from '../../src/store/local-store.js';
 import { BASE, count, deferred, fakeReader, fakeStore, peer, results, scheduler, SETTINGS } from '../support/scheduler-fixtures.js';
 
 describe('ColdPathScheduler: ordering and backoff (fake peers)', () => {
@@ -78,7 +78,7 @@ describe('ColdPathScheduler: ordering and backoff (fake peers)', () => {
 
   it('skips while the local store refuses writes (backpressure) and keeps a requested repair pending', async () => {
     let accepting = false;
-    const store: SyncEngine = { ...fakeStore, shouldAcceptWrites: async () => accepting };
+    const store: LocalStore = { ...fakeStore, shouldAcceptWrites: async () => accepting };
     const reader = fakeReader();
     const { s, metrics } = scheduler(store);
     s.setPeers([peer('p', reader, 0, { catchingUp: true })]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { localDataChange } from '../../src/engine/local-data-check.js';
-import type { StoreDataState } from '../../src/store/sync-engine.js';
+import type { StoreDataState } from '../../src/store/local-store.js';
 
 const base: StoreDataState = { incarnation: 'a', fresh: false, epoch: 10, serverRunId: 'r1', clock: '0000001700000000-00000' };
 

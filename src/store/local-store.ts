@@ -1,6 +1,6 @@
 /**
  * The seams between the engine and a node's data (docs/architecture.md). The engine (hot path,
- * cold path) only ever talks to a local store through `SyncEngine`, and reads a peer's
+ * cold path) only ever talks to a local store through `LocalStore`, and reads a peer's
  * tree through `StoreReader`; `RedisStore` / `RedisStoreReader` implement them.
  */
 import type { Change, ContentType, PutChange } from '../model/change.js';
@@ -38,7 +38,7 @@ export interface StoreReader {
 }
 
 /** What the replication engine needs from the node's own store. */
-export interface SyncEngine extends StoreReader {
+export interface LocalStore extends StoreReader {
   readonly nodeId: string;
   /**
    * Applies a batch in one round trip; per change atomic: LWW on (hlc, origin), record or
@@ -68,7 +68,7 @@ export interface SyncEngine extends StoreReader {
   raiseClock?(hlc: string): Promise<boolean>;
 }
 
-/** See SyncEngine.checkData. */
+/** See LocalStore.checkData. */
 export interface StoreDataState {
   /**
    * An id of the store's current data, made when the store is first asked (`fresh` true then).
