@@ -33,6 +33,8 @@ export class LocalStoreWatch {
   private running: Promise<void> | null = null;
   /** The last check failure logged, so that a lasting one is logged once. */
   private lastFailure: string | null = null;
+  /** What the start-time comparison needs, until a check has succeeded since start. */
+  private atStart: { saved: StoreDataState | null; hadCursors: boolean } | null = null;
 
   constructor(private readonly d: LocalStoreWatchDeps) {}
 
@@ -41,14 +43,28 @@ export class LocalStoreWatch {
    * have been restarted, flushed or restored from an older snapshot while this engine was down.
    */
   async begin(cursors: CursorStore): Promise<void> {
-    const data = await this.d.store.checkData?.();
-    if (!data) return;
-    const saved = parseSaved(cursors.getState?.(STATE_NAME) ?? null);
+    this.atStart = { saved: parseSaved(cursors.getState?.(STATE_NAME) ?? null), hadCursors: cursors.all().size > 0 };
+    let data: StoreDataState | undefined;
+    try {
+      data = await this.d.store.checkData?.();
+    } catch (err) {
+      // The local Redis blinked while this engine started: the periodic check makes this comparison.
+      this.d.logger.warn({ err }, 'local store data check at start failed; the next periodic check makes it');
+      return;
+    }
+    await this.compareAtStart(data);
+  }
+
+  /** The first successful check after start, against what the last run saw. */
+  private async compareAtStart(data: StoreDataState | undefined): Promise<void> {
+    const start = this.atStart;
+    this.atStart = null;
+    if (!data || !start) return;
     this.last = data;
     this.save(data);
-    let change = saved ? localDataChange(saved, data) : null;
-    if (!change && data.fresh && cursors.all().size > 0) change = { kind: 'lost', reason: 'the local store is new but cursors exist' };
-    if (change) await this.react(change, saved?.clock ?? null);
+    let change = start.saved ? localDataChange(start.saved, data) : null;
+    if (!change && data.fresh && start.hadCursors) change = { kind: 'lost', reason: 'the local store is new but cursors exist' };
+    if (change) await this.react(change, start.saved?.clock ?? null);
   }
 
   /** Key count for the gauge, and whether the local Redis lost data since the last check. One at a time. */
@@ -73,6 +89,7 @@ export class LocalStoreWatch {
       return;
     }
     this.lastFailure = null;
+    if (this.atStart) return this.compareAtStart(data);
     if (!data) return;
     const last = this.last;
     this.last = data;

@@ -60,10 +60,12 @@ export class DaemonProcess {
     return new DaemonProcess(proc);
   }
 
-  /** Starts `run --config FILE` and resolves once its HTTP API listens. */
+  /** Starts `run --config FILE` and resolves once its HTTP API listens and its engine runs. */
   static async run(configPath: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess & { url: string }> {
     const d = DaemonProcess.spawn(['run', '--config', configPath, ...extraArgs], env);
     const line = await d.waitForLog((l) => l.msg === 'HTTP API listening', 'HTTP API listening', 20_000);
+    // The port is bound before the engine starts: a node is up once its engine runs too.
+    await d.waitForLog((l) => l.msg === 'replication engine running', 'replication engine running', 20_000);
     return Object.assign(d, { url: String(line.url) });
   }
 
