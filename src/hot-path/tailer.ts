@@ -53,7 +53,8 @@ export class StreamTailer {
   private state: TailerState = INITIAL_TAILER_STATE;
   private loopDone: Promise<void> | null = null;
   private catchingUp = true;
-  private lastError: string | null = null;
+  /** The last failure and where it came from: a later success of the same kind clears it. */
+  private failure: { from: 'peer' | 'store' | 'apply'; message: string } | null = null;
   private lastEventAt: number | null = null;
 
   constructor(deps: TailerDeps, settings: TailerSettings) {
@@ -62,7 +63,7 @@ export class StreamTailer {
     this.metrics = new TailerMetrics(deps.metrics, deps.peerId, deps.logger);
     this.reader = new StreamReader({
       peerId: deps.peerId, connection: deps.connection, logger: deps.logger, sleeper: this.sleeper, retry: this.retry, now: this.now,
-      peerCall: (call) => this.peerCall(call), onError: (message) => { this.lastError = message; },
+      peerCall: (call) => this.peerCall(call), onError: (message) => { this.failure = { from: 'peer', message }; },
     }, readSettingsOf(settings));
     this.rate = new RateGate(this.now, this.sleeper, () => this.metrics.rateLimitWaits.inc());
     this.positions = new ReadPositions(deps.cursors.get(deps.peerId) ?? STREAM_START);
@@ -72,12 +73,12 @@ export class StreamTailer {
       ...(deps.recentStamps ? { recentStamps: deps.recentStamps } : {}), now: this.now, positions: this.positions, accounting: this.metrics,
       onApplied: (count) => {
         this.retry.reset();
-        this.lastError = null;
+        this.failure = null;
         this.lag.onRead(count);
       },
       // The reads are rewound to the cursor: the loop backs off and reads the same entries again.
       onFailed: (message) => {
-        this.lastError = message;
+        this.failure = { from: 'apply', message };
         this.on({ type: 'apply_failed' });
       },
     });
@@ -123,7 +124,7 @@ export class StreamTailer {
       catchingUp: this.catchingUp,
       batchSize: this.aimd.current,
       paused: pauseOf(this.state),
-      lastError: this.lastError,
+      lastError: this.failure?.message ?? null,
       lastEventAt: this.lastEventAt,
       counters: { ...this.metrics.counters },
     };
@@ -311,16 +312,18 @@ export class StreamTailer {
     try {
       const result = await call();
       this.deps.breaker.onSuccess();
+      // The peer answers again: an error it caused is over, even if no batch follows (an idle stream).
+      if (this.failure?.from === 'peer') this.failure = null;
       return result;
     } catch (err) {
       if (this.stopping) return null;
       this.deps.breaker.onFailure();
       this.metrics.peerErrors.inc();
-      this.lastError = errorMessage(err);
+      this.failure = { from: 'peer', message: errorMessage(err) };
       this.watch.peerLost();
       this.lag.unreachable(this.now());
       this.publishLag();
-      this.deps.logger.debug({ peer_id: this.deps.peerId, err: this.lastError }, 'peer call failed');
+      this.deps.logger.debug({ peer_id: this.deps.peerId, err }, 'peer call failed');
       await this.sleeper.sleep(this.retry.next());
       return null;
     }
@@ -331,10 +334,11 @@ export class StreamTailer {
     try {
       accepting = await this.deps.store.shouldAcceptWrites();
     } catch (err) {
-      this.lastError = `local store: ${errorMessage(err)}`;
+      this.failure = { from: 'store', message: `local store: ${errorMessage(err)}` };
       await this.sleeper.sleep(this.retry.next());
       return false;
     }
+    if (this.failure?.from === 'store') this.failure = null;
     if (accepting) return true;
     if (pauseOf(this.state) !== 'backpressure') {
       this.metrics.backpressurePauses.inc();

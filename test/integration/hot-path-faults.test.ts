@@ -54,6 +54,27 @@ describe('hot path: a peer Redis killed and restarted', () => {
   });
 });
 
+describe('hot path: a peer back after an outage, with nothing new to send', () => {
+  let mesh: Mesh;
+  beforeAll(async () => {
+    mesh = await Mesh.start({ nodes: 2, redis: { persistence: true }, settings: { cold_path: { enabled: false }, peer_health: { enabled: false } } });
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+  });
+
+  it('clears the peer error from status once the peer answers again, without waiting for a batch', async () => {
+    const status = (): string | null => mesh.node(0).engine.status().peers.find((p) => p.peer_id === 'node-1')?.last_error ?? null;
+    await mesh.node(1).server.kill();
+    await waitFor(() => status() !== null, { what: 'node-0 reporting the peer error' });
+    await mesh.node(1).server.restart();
+    // No writes follow: the stream stays idle, so no batch is applied to clear it.
+    await waitFor(() => status() === null && mesh.node(0).engine.status().peers[0]?.connected === true, {
+      what: `the peer error cleared (last: ${status()})`,
+    });
+  });
+});
+
 describe('hot path: poison entries', () => {
   let mesh: Mesh;
   beforeAll(async () => {
