@@ -56,6 +56,9 @@ export class PeerCommandError extends ReplicationError {
 
 type XReadReply = [Buffer, [Buffer, Buffer[]][]][] | null;
 
+/** Errors ioredis raises for the commands a down connection refused: the cause is the error before them. */
+const NOT_A_CAUSE = /^(Reached the max retries per request limit|Stream isn't writeable)/;
+
 export class RedisPeerConnection implements PeerConnection {
   readonly peerId: string;
   readonly reader: RedisStoreReader;
@@ -103,7 +106,8 @@ export class RedisPeerConnection implements PeerConnection {
       });
       client.on('close', () => this.refreshState());
       client.on('error', (error: Error) => {
-        this.lastConnectError.set(client, error.message);
+        // ioredis's own "gave up on this command" errors say nothing of why the connection is down.
+        if (!NOT_A_CAUSE.test(error.message)) this.lastConnectError.set(client, error.message);
         this.emit({ type: 'error', error });
       });
     }
