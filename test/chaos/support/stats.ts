@@ -1,12 +1,17 @@
 // What one chaos run did, read from the oracle, the workload, the fault runner and the daemons' JSON logs:
 // the figures docs/reliability.md reports.
 import type { Cluster } from './cluster.js';
-import type { FaultRunner } from './faults.js';
+import type { FaultLog, FaultRunner } from './faults.js';
 import type { HealthProbe } from './http-abuse.js';
 import type { ListedRecord, Oracle } from './oracle.js';
 import type { Workload } from './workload.js';
 
-export interface RunStats {
+/** The fault runner's own counts, reported as they are (documented in FaultLog). */
+type FaultCounts = Pick<FaultLog,
+  | 'flushes' | 'snapshotRestores' | 'bigRecordsSent' | 'bigRecordsAcked' | 'stampEntries' | 'stampRefusals' | 'stampDeliveries'
+  | 'authFaults' | 'authReported' | 'authEligible' | 'abuseConnections' | 'abuseClosedByServer'>;
+
+export interface RunStats extends FaultCounts {
   seed: number;
   nodes: number;
   chaosMs: number;
@@ -33,21 +38,9 @@ export interface RunStats {
   repairs: number;
   repairedItems: number;
   circuitOpens: number;
-  flushes: number;
-  snapshotRestores: number;
   /** Longest time from a local data loss (wipe, FLUSHALL, snapshot restore) to the node holding everything again. */
   maxRefillMs: number;
-  refills: { kind: string; ms: number }[];
-  bigRecordsSent: number;
-  bigRecordsAcked: number;
-  stampEntries: number;
-  stampRefusals: number;
-  stampDeliveries: number;
-  authFaults: number;
-  authReported: number;
-  authEligible: number;
-  abuseConnections: number;
-  abuseClosedByServer: number;
+  refills: FaultLog['refillMs'];
   healthProbes: number;
   maxHealthMs: number;
   /** Largest peak RSS of any daemon process of the run (VmHWM), MiB. */
