@@ -23,6 +23,10 @@ export const DEFAULTS = {
   maxBatchBytes: 32 * MiB,
   /** Record bytes per cold-path fetch/apply round. */
   maxFetchBytes: 32 * MiB,
+  /** A peer's connections retry from this delay, doubling (with jitter) up to the cap below. */
+  peerReconnectBaseMs: 100,
+  /** Longest wait between two connection attempts to a peer that stays down. */
+  peerReconnectMaxMs: 10_000,
   http: {
     maxConnections: 1024,
     maxInflightBodyBytes: 64 * MiB,

@@ -11,6 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
+import { DEFAULTS } from '../defaults.js';
 import { ReplicationError } from '../errors.js';
 import { redisOptionsFor, type RedisEndpoint } from '../redis/connect.js';
 import { RedisStoreReader } from '../store/store-reader.js';
@@ -79,7 +80,7 @@ export class RedisPeerConnection implements PeerConnection {
     this.peerId = options.peerId;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 5000;
     this.streamKey = new StoreKeys(options.prefix).stream;
-    const backoff = new ExponentialBackoff({ baseMs: options.reconnectBaseMs ?? 100, maxMs: options.reconnectMaxMs ?? 10_000, jitter: 'equal' });
+    const backoff = new ExponentialBackoff({ baseMs: options.reconnectBaseMs ?? DEFAULTS.peerReconnectBaseMs, maxMs: options.reconnectMaxMs ?? DEFAULTS.peerReconnectMaxMs, jitter: 'equal' });
     const common = {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

@@ -12,6 +12,7 @@
 // node is being wiped or restarted at the same moment.
 import { createHash } from 'node:crypto';
 import { encodeCdcEntry } from '../../../src/cdc/codec.js';
+import { DEFAULTS } from '../../../src/defaults.js';
 import { ZSTD_MAGIC } from '../../../src/cdc/compression.js';
 import { formatHlc } from '../../../src/model/hlc.js';
 import { streamedZeroFrame } from '../../support/zstd-frames.js';
@@ -658,11 +659,17 @@ export class FaultRunner {
     await owner.redis.call('CLIENT', 'KILL', 'USER', PEER_USER).catch(() => undefined);
     const seen = new Map<ClusterNode, Set<string>>(readers.map((r) => [r, new Set()]));
     const reported = new Set<ClusterNode>();
+    // A reader whose link had just healed from another fault may be waiting out its reconnect backoff: it
+    // makes an attempt within one reconnect cap. The refusal lasts until every reader still eligible has named
+    // it, or the fault's duration plus that cap (and a margin for the status poll) has passed.
+    const started = Date.now();
+    const latest = f.durationMs + DEFAULTS.peerReconnectMaxMs + 2_000;
     let over = false;
     const windowEnd = this.heal.sleep(f.durationMs).then(() => {
       over = true;
     });
-    while (!over) {
+    const pending = (): boolean => [...eligible].some((r) => !reported.has(r)) && Date.now() - started < latest && !this.heal.done;
+    while (!over || pending()) {
       for (const r of readers) {
         if (!linkPasses(r) || r.daemon !== daemons.get(r)) eligible.delete(r);
         if (!r.daemon) continue;
@@ -677,7 +684,7 @@ export class FaultRunner {
           // a reader restarting: not this fault's business
         }
       }
-      await Promise.race([windowEnd, sleep(200)]);
+      await (over ? sleep(200) : Promise.race([windowEnd, sleep(200)]));
     }
     await owner.redis.call('ACL', 'SETUSER', PEER_USER, 'on', 'resetpass', `>${PEER_PASSWORD}`, '~*', '&*', '+@all');
     this.log.authFaults++;
