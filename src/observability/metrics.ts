@@ -15,6 +15,7 @@ const REPAIR_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
  */
 export class EngineMetrics {
   readonly registry = new Registry();
+  private readonly perPeer: (Counter<string> | Gauge<string> | Histogram<string>)[] = [];
 
   // Hot path.
   readonly eventsRead: Counter<PeerLabel>;
@@ -64,12 +65,17 @@ export class EngineMetrics {
 
   constructor() {
     const registers = [this.registry];
+    // Each metric labelled by peer is listed once, here, as it is made: removePeer drops them all.
+    const track = <M extends Counter<string> | Gauge<string> | Histogram<string>>(metric: M, labelNames: readonly string[]): M => {
+      if (labelNames.includes('peer_id')) this.perPeer.push(metric);
+      return metric;
+    };
     const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-      new Counter<L>({ name, help, labelNames, registers });
+      track(new Counter<L>({ name, help, labelNames, registers }), labelNames);
     const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-      new Gauge<L>({ name, help, labelNames, registers });
+      track(new Gauge<L>({ name, help, labelNames, registers }), labelNames);
     const histogram = (name: string, help: string, buckets: number[]) =>
-      new Histogram<PeerLabel>({ name, help, labelNames: ['peer_id'], buckets, registers });
+      track(new Histogram<PeerLabel>({ name, help, labelNames: ['peer_id'], buckets, registers }), ['peer_id']);
     const peer = ['peer_id'] as const;
 
     this.eventsRead = counter('replication_cdc_events_read_total', 'CDC stream entries read from the peer.', peer);
@@ -130,15 +136,7 @@ export class EngineMetrics {
 
   /** Drop every series labelled with this peer (the peer left the configuration). */
   async removePeer(peerId: string): Promise<void> {
-    const perPeer = [
-      this.eventsRead, this.eventsApplied, this.eventsDeduped, this.eventsRejected, this.batchFlushes,
-      this.backpressurePauses, this.rateLimitWaits, this.streamGaps, this.batchFlushDuration, this.streamReadDuration,
-      this.applyLag, this.lagMs, this.lagEvents, this.batchSize, this.peerCatchingUp, this.peerReconnects,
-      this.peerErrors, this.clockSkew, this.futureStamps, this.traceParentsDropped, this.sloViolations, this.peerLatency, this.peerConnected, this.peerCircuitState,
-      this.repairCycles, this.repairItemsFetched, this.repairItemsSubmitted, this.merkleDivergences, this.repairSkipped,
-      this.repairDuration,
-    ];
-    for (const metric of perPeer) {
+    for (const metric of this.perPeer) {
       if (metric instanceof Histogram) {
         // Histograms here carry only peer_id, so the exact label set is known.
         metric.remove({ peer_id: peerId });

@@ -118,7 +118,7 @@ describe('EngineMetrics', () => {
     }
   });
 
-  it('maps engine states to the gauge values of the design', () => {
+  it('maps engine states to the gauge values documented in docs/metrics.md', () => {
     expect(['stopped', 'starting', 'running', 'stopping'].map((s) => engineStateValue(s as never))).toEqual([0, 1, 2, 3]);
   });
 });
