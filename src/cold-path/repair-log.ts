@@ -28,6 +28,12 @@ type Refused = Extract<RepairRun, { result: 'refused' }>;
 type Failed = Extract<RepairRun, { result: 'failed' }>;
 type Done = Exclude<RepairRun, Refused | Failed>;
 
+/** Why an attempt failed: the text kept in status, and the error itself for the log (pino keeps its stack). */
+export interface RepairFailure {
+  text: string;
+  err: unknown;
+}
+
 export interface RepairLogDeps {
   metrics: EngineMetrics;
   logger: Logger;
@@ -126,13 +132,14 @@ export class RepairLog {
   }
 
   /** A failed run, or (run null) an attempt that failed before a repair could start. Sets the backoff. */
-  failed(record: PeerRepairRecord, peerId: string, run: Failed | null, error: string, requested: boolean): RepairOutcome {
+  failed(record: PeerRepairRecord, peerId: string, run: Failed | null, failure: RepairFailure, requested: boolean): RepairOutcome {
+    const error = failure.text;
     record.failures += 1;
     const delay = this.backoff.delay(record.failures - 1);
     record.retryAt = this.now() + delay;
     this.count(peerId, 'failed', run);
     record.last = { at: this.isoNow(), result: 'failed', items: run?.applied ?? 0, error };
-    this.logger.warn({ peer_id: peerId, requested, error, failures: record.failures, retry_in_ms: delay }, 'cold-path repair failed');
+    this.logger.warn({ peer_id: peerId, requested, err: failure.err, failures: record.failures, retry_in_ms: delay }, `cold-path repair failed: ${error}`);
     return { peerId, result: 'failed', requested, outcome: run, error };
   }
 

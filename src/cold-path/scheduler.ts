@@ -24,7 +24,7 @@ import type { EngineMetrics } from '../observability/metrics.js';
 import type { StoreReader, LocalStore } from '../store/local-store.js';
 import { PeerRootCache } from './peer-root-cache.js';
 import { repairWithPeer, type RepairRun } from './repair.js';
-import { RepairLog, type PeerRepairRecord } from './repair-log.js';
+import { RepairLog, type PeerRepairRecord, type RepairFailure } from './repair-log.js';
 import type { LastRepair, RepairOutcome } from './repair-outcome.js';
 import {
   pendingAfterSkip, planRepair, requested, SCHEDULED, type RepairGate, type RepairReason, type RepairTrigger, type RequestedTrigger,
@@ -251,7 +251,7 @@ export class ColdPathScheduler {
       });
     } catch (err) {
       // A peer callback or something unexpected threw: a failed cycle, never an exception out of here.
-      return this.failed(peerId, record, null, `unexpected: ${errorMessage(err)}`, isRequested);
+      return this.failed(peerId, record, null, { text: `unexpected: ${errorMessage(err)}`, err }, isRequested);
     }
     if (run.result === 'refused') {
       safely(() => peer.onSuccess()); // the peer answered
@@ -260,13 +260,13 @@ export class ColdPathScheduler {
     this.log.comparable(record, peerId);
     if (run.result === 'failed') {
       if (run.error.side === 'peer') safely(() => peer.onFailure());
-      return this.failed(peerId, record, run, `${run.error.code}: ${run.error.message}`, isRequested);
+      return this.failed(peerId, record, run, { text: `${run.error.code}: ${run.error.message}`, err: run.error }, isRequested);
     }
     safely(() => peer.onSuccess());
     return this.log.succeeded(record, run, isRequested);
   }
 
-  private failed(peerId: string, record: PeerRepairRecord, run: Extract<RepairRun, { result: 'failed' }> | null, error: string, isRequested: boolean): RepairOutcome {
+  private failed(peerId: string, record: PeerRepairRecord, run: Extract<RepairRun, { result: 'failed' }> | null, error: RepairFailure, isRequested: boolean): RepairOutcome {
     this.rootCache.invalidate(peerId); // the next attempt talks to the peer
     return this.log.failed(record, peerId, run, error, isRequested);
   }

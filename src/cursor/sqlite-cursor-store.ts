@@ -113,7 +113,7 @@ export class SqliteCursorStore implements CursorStore {
         failure?.close();
       }
       logger.error(
-        { path: opts.path, movedTo: corruptFilePath, reason: errorMessage(err) },
+        { path: opts.path, movedTo: corruptFilePath, reason: errorMessage(err), err },
         'cursor file is corrupt: moved it aside and started an empty cursor store; replication restarts from the beginning of each peer stream',
       );
       try {

@@ -99,7 +99,7 @@ export class Daemon {
       return { applied: true };
     } catch (err) {
       const reason = errorMessage(err);
-      this.logger.error({ trigger, reason }, 'configuration reload refused; the running configuration stays in force');
+      this.logger.error({ trigger, reason, err }, 'configuration reload refused; the running configuration stays in force');
       return { applied: false, reason };
     }
   }

@@ -79,7 +79,7 @@ export class PeerRuntime {
       if (this.stopped) return;
       if (event.type === 'error') {
         // Each reconnect attempt fails again with the same cause: logged when the cause changes.
-        if (event.error.message !== lastCause) logger.warn({ peer_id: peerId, err: event.error.message }, 'peer connection failed; retrying');
+        if (event.error.message !== lastCause) logger.warn({ peer_id: peerId, err: event.error }, 'peer connection failed; retrying');
         lastCause = event.error.message;
         return;
       }

@@ -28,9 +28,22 @@ export const REDACT_PATHS = [
   '*.headers.authorization',
 ];
 
+/**
+ * pino's error serializer, less the arguments of the Redis command that failed: ioredis attaches
+ * `command: { name, args }` to its errors, and an AUTH refused with WRONGPASS carries the password
+ * there (other commands carry keys and record content). The name is kept.
+ */
+export function serializeError(err: unknown): unknown {
+  const out: unknown = pino.stdSerializers.err(err as Error);
+  if (typeof out !== 'object' || out === null || !('command' in out)) return out;
+  const command = (out as { command: unknown }).command;
+  const name = typeof command === 'object' && command !== null && 'name' in command ? (command as { name: unknown }).name : undefined;
+  return { ...out, command: { name } };
+}
+
 export function createLogger(opts: LoggerOptions): Logger {
   const pretty = opts.pretty ?? process.stdout.isTTY === true;
-  const options = { level: opts.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  const options = { level: opts.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, serializers: { err: serializeError } };
   if (pretty) {
     // pino-pretty as an in-process stream rather than a transport: no worker thread, and
     // lines are written in order with the rest of the process output.

@@ -511,7 +511,7 @@ function watchConnection(redis: Redis, logger: Logger): void {
     reported = false;
   });
   redis.on('error', (err: Error) => {
-    if (!reported) logger.error({ err: err.message }, 'local Redis connection failed; reconnecting');
+    if (!reported) logger.error({ err }, 'local Redis connection failed; reconnecting');
     reported = true;
   });
 }

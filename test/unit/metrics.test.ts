@@ -165,6 +165,19 @@ describe('logger', () => {
     expect(() => JSON.parse(out)).toThrow();
   });
 
+  it('logs a Redis error with its stack but never the arguments of the failed command (an AUTH carries the password)', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ level: 'info', pretty: false, destination });
+    const err = Object.assign(new Error('WRONGPASS invalid username-password pair'), { command: { name: 'auth', args: ['peer-user', 'hunter2-secret'] } });
+    log.warn({ err }, 'peer connection failed');
+    const entry = JSON.parse(lines[0]!) as { err: { message: string; stack: string; command: unknown } };
+    expect(entry.err.message).toContain('WRONGPASS');
+    expect(entry.err.stack).toContain('WRONGPASS');
+    expect(entry.err.command).toEqual({ name: 'auth' });
+    expect(lines[0]).not.toContain('hunter2-secret');
+    expect(lines[0]).not.toContain('peer-user');
+  });
+
   it('silentLogger writes nothing', () => {
     const log = silentLogger();
     expect(log.level).toBe('silent');
