@@ -10,16 +10,16 @@ export interface StatusJson extends EngineStatus {
 }
 
 function ago(iso: string, nowMs: number): string {
-  const s = Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
-  return `${Math.floor(s / 3600)}h ago`;
+  const seconds = Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000));
+  if (seconds < 60) return `${seconds}s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
+  return `${Math.floor(seconds / 3600)}h ago`;
 }
 
 function repairText(p: PeerStatus, nowMs: number): string {
-  const r = p.last_repair;
-  if (!r) return 'never';
-  return `${r.result}${r.items ? ` (${r.items} keys)` : ''} ${ago(r.at, nowMs)}`;
+  const repair = p.last_repair;
+  if (!repair) return 'never';
+  return `${repair.result}${repair.items ? ` (${repair.items} keys)` : ''} ${ago(repair.at, nowMs)}`;
 }
 
 function lagText(p: PeerStatus): string {
@@ -27,17 +27,17 @@ function lagText(p: PeerStatus): string {
   return `${p.lag_ms} ms / ${p.lag_events} ev`;
 }
 
-export function renderStatus(s: StatusJson, nowMs = Date.now()): string {
+export function renderStatus(status: StatusJson, nowMs = Date.now()): string {
   const lines = [
-    `node ${s.node_id}  state ${s.state}  keys ${s.keys}  root ${s.merkle_root.slice(0, 16)}`,
+    `node ${status.node_id}  state ${status.state}  keys ${status.keys}  root ${status.merkle_root.slice(0, 16)}`,
     '',
   ];
-  if (s.peers.length === 0) {
+  if (status.peers.length === 0) {
     lines.push('no peers configured');
     return lines.join('\n');
   }
   const header = ['PEER', 'LINK', 'CIRCUIT', 'LAG', 'STATE', 'CURSOR', 'LAST REPAIR'];
-  const rows = s.peers.map((p) => [
+  const rows = status.peers.map((p) => [
     p.peer_id,
     p.connected ? 'up' : 'DOWN',
     p.circuit,
@@ -46,9 +46,9 @@ export function renderStatus(s: StatusJson, nowMs = Date.now()): string {
     p.cursor,
     repairText(p, nowMs),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
+  const fmt = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
   lines.push(fmt(header), ...rows.map(fmt));
-  for (const p of s.peers) if (p.last_error) lines.push(`  ${p.peer_id}: last error: ${p.last_error}`);
+  for (const p of status.peers) if (p.last_error) lines.push(`  ${p.peer_id}: last error: ${p.last_error}`);
   return lines.join('\n');
 }

@@ -102,8 +102,8 @@ export function diffBucket(
   const keys = new Set<string>([...(local?.keys() ?? []), ...(peer?.keys() ?? [])]);
   const out: DivergentKey[] = [];
   for (const key of [...keys].sort()) {
-    const d = classifyKey(key, local?.get(key), peer?.get(key), horizonHlc);
-    if (d) out.push(d);
+    const divergent = classifyKey(key, local?.get(key), peer?.get(key), horizonHlc);
+    if (divergent) out.push(divergent);
   }
   return out;
 }

@@ -241,20 +241,20 @@ async function pullChunk(
   horizon: string | null,
   stats: RepairStats,
 ): Promise<void> {
-  const compared = new Map(chunk.map((d) => [d.key, d]));
-  const changes = await onSide('peer', 'record fetch', () => peer.fetchChanges(chunk.map((d) => d.key)));
+  const compared = new Map(chunk.map((divergent) => [divergent.key, divergent]));
+  const changes = await onSide('peer', 'record fetch', () => peer.fetchChanges(chunk.map((divergent) => divergent.key)));
   const toApply: Change[] = [];
   let found = 0;
   for (const change of changes) {
-    const d = compared.get(change.key);
-    if (!d) continue; // not asked for: ignore
+    const asked = compared.get(change.key);
+    if (!asked) continue; // not asked for: ignore
     found++;
     stats.fetched++;
     // The peer may have moved on since the drill-down: still fine if it beats the leaf we compared
     // (the apply re-checks against our current leaf anyway). A tombstone that crossed the horizon
     // meanwhile is not re-applied.
     const expired = change.op === 'DEL' && isExpiredTombstone({ hlc: change.hlc, origin: change.origin, hash: '', deleted: true }, horizon);
-    if (expired || !stampWins(change, d.local)) {
+    if (expired || !stampWins(change, asked.local)) {
       stats.skipped++;
       continue;
     }

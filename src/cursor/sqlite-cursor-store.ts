@@ -323,8 +323,8 @@ function moveAside(path: string, timestamp: number): string {
 
 /** dev:inode of the file at `path`, null when there is none. */
 function fileIdentity(path: string): string | null {
-  const st = statSync(path, { throwIfNoEntry: false });
-  return st ? `${st.dev}:${st.ino}` : null;
+  const stats = statSync(path, { throwIfNoEntry: false });
+  return stats ? `${stats.dev}:${stats.ino}` : null;
 }
 
 /** A typed code for a failed write: the disk is full, the file is read-only, or another I/O error. */

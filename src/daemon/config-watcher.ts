@@ -58,9 +58,9 @@ export class ConfigWatcher {
     } catch {
       return; // mid-replace or removed: the next event (or a SIGHUP) will try again
     }
-    const d = digest(text);
-    if (d === this.lastDigest) return;
-    this.lastDigest = d;
+    const fileDigest = digest(text);
+    if (fileDigest === this.lastDigest) return;
+    this.lastDigest = fileDigest;
     this.onChange();
   }
 }

@@ -36,7 +36,7 @@ export class LocalStoreWatch {
   /** What the start-time comparison needs, until a check has succeeded since start. */
   private atStart: { saved: StoreDataState | null; hadCursors: boolean } | null = null;
 
-  constructor(private readonly d: LocalStoreWatchDeps) {}
+  constructor(private readonly deps: LocalStoreWatchDeps) {}
 
   /**
    * At start: what the last run saw of the local store against what it holds now. The Redis may
@@ -46,10 +46,10 @@ export class LocalStoreWatch {
     this.atStart = { saved: parseSaved(cursors.getState?.(STATE_NAME) ?? null), hadCursors: cursors.all().size > 0 };
     let data: StoreDataState | undefined;
     try {
-      data = await this.d.store.checkData?.();
+      data = await this.deps.store.checkData?.();
     } catch (err) {
       // The local Redis blinked while this engine started: the periodic check makes this comparison.
-      this.d.logger.warn({ err }, 'local store data check at start failed; the next periodic check makes it');
+      this.deps.logger.warn({ err }, 'local store data check at start failed; the next periodic check makes it');
       return;
     }
     await this.compareAtStart(data);
@@ -78,13 +78,13 @@ export class LocalStoreWatch {
   private async runCheck(): Promise<void> {
     let data: StoreDataState | undefined;
     try {
-      this.d.metrics.storeKeys.set(await this.d.store.keyCount());
-      data = await this.d.store.checkData?.();
+      this.deps.metrics.storeKeys.set(await this.deps.store.keyCount());
+      data = await this.deps.store.checkData?.();
     } catch (err) {
       // The local store being down is reported by /ready and the apply path; a check that keeps
       // failing while it answers (an ACL without HINCRBY, say) would leave losses unnoticed.
       const text = errorMessage(err);
-      if (text !== this.lastFailure) this.d.logger.warn({ err }, 'local store data check failed; a data loss would go unnoticed until it succeeds');
+      if (text !== this.lastFailure) this.deps.logger.warn({ err }, 'local store data check failed; a data loss would go unnoticed until it succeeds');
       this.lastFailure = text;
       return;
     }
@@ -95,13 +95,13 @@ export class LocalStoreWatch {
     this.last = data;
     this.save(data);
     const change = last && localDataChange(last, data);
-    if (change && this.d.isRunning()) await this.react(change, last.clock);
+    if (change && this.deps.isRunning()) await this.react(change, last.clock);
   }
 
   /** Kept in the cursor file for the next start; a failure shows as the cursor store's fault(). */
   private save(data: StoreDataState): void {
     try {
-      this.d.cursors()?.setState?.(STATE_NAME, JSON.stringify(data));
+      this.deps.cursors()?.setState?.(STATE_NAME, JSON.stringify(data));
     } catch {
       // Reported through the cursor store's fault(): status cursor_error, /ready.
     }
@@ -112,8 +112,8 @@ export class LocalStoreWatch {
    * raised back to where it was, so a write made now still beats what the peers hold.
    */
   private async react(change: LocalDataChange, lastClock: string | null): Promise<void> {
-    const { store, logger } = this.d;
-    this.d.forgetRecentStamps();
+    const { store, logger } = this.deps;
+    this.deps.forgetRecentStamps();
     // Before anything is reported: whoever waits for the report may write at once.
     if (lastClock !== null && store.raiseClock) {
       try {
@@ -122,8 +122,8 @@ export class LocalStoreWatch {
         logger.warn({ err }, 'could not raise the local store clock; the repair goes on');
       }
     }
-    if (change.kind !== 'restarted') this.d.metrics.localDataLoss.inc();
-    const peers = this.d.repairFromEveryPeer();
+    if (change.kind !== 'restarted') this.deps.metrics.localDataLoss.inc();
+    const peers = this.deps.repairFromEveryPeer();
     if (change.kind === 'restarted') logger.warn({ reason: change.reason, peers }, 'local Redis restarted: comparing with every peer now');
     else logger.error({ reason: change.reason, kind: change.kind, peers }, 'local store lost its data: repairing from every peer now');
   }

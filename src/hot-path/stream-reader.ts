@@ -36,8 +36,8 @@ export interface StreamReadSettings {
   blockTimeoutMs: number;
 }
 
-export const readSettingsOf = (s: TailerSettings): StreamReadSettings =>
-  ({ maxReadBytes: s.hotPath.max_read_bytes, maxPayloadBytes: s.maxPayloadBytes, blockTimeoutMs: s.hotPath.block_timeout });
+export const readSettingsOf = (settings: TailerSettings): StreamReadSettings =>
+  ({ maxReadBytes: settings.hotPath.max_read_bytes, maxPayloadBytes: settings.maxPayloadBytes, blockTimeoutMs: settings.hotPath.block_timeout });
 
 export class StreamReader {
   private readonly sizer: ReadSizer;

@@ -75,9 +75,9 @@ export class ExponentialBackoff {
 
   /** Delay for the next attempt, counting it. */
   next(): number {
-    const d = this.delay(this.attempt);
+    const delayMs = this.delay(this.attempt);
     this.attempt += 1;
-    return d;
+    return delayMs;
   }
 
   /** After a success: the next failure starts from `baseMs` again. */

@@ -23,15 +23,15 @@ export interface HealthPingerDeps {
 }
 
 /** The pure decision: ping when the peer has been quiet long enough and the last ping is old enough. */
-export function pingDue(nowMs: number, lastActivityAt: number | null, lastPingAt: number | null, s: PeerHealthSettings): boolean {
-  if (!s.enabled) return false;
+export function pingDue(nowMs: number, lastActivityAt: number | null, lastPingAt: number | null, settings: PeerHealthSettings): boolean {
+  if (!settings.enabled) return false;
   const quietMs = lastActivityAt === null ? Infinity : nowMs - lastActivityAt;
-  if (quietMs < s.idle_threshold_sec * 1000) return false;
-  return lastPingAt === null || nowMs - lastPingAt >= s.ping_interval_sec * 1000;
+  if (quietMs < settings.idle_threshold_sec * 1000) return false;
+  return lastPingAt === null || nowMs - lastPingAt >= settings.ping_interval_sec * 1000;
 }
 
 export class HealthPinger {
-  private readonly d: HealthPingerDeps;
+  private readonly deps: HealthPingerDeps;
   private readonly now: () => number;
   private settings: PeerHealthSettings;
   private timer: NodeJS.Timeout | null = null;
@@ -39,7 +39,7 @@ export class HealthPinger {
   private inFlight: Promise<void> | null = null;
 
   constructor(deps: HealthPingerDeps, settings: PeerHealthSettings) {
-    this.d = deps;
+    this.deps = deps;
     this.now = deps.now ?? Date.now;
     this.settings = settings;
   }
@@ -70,7 +70,7 @@ export class HealthPinger {
 
   /** One health check now, whatever the schedule; resolves to the latency in seconds or null on failure. */
   async pingNow(): Promise<number | null> {
-    const { peerId, connection, breaker, metrics, logger } = this.d;
+    const { peerId, connection, breaker, metrics, logger } = this.deps;
     this.lastPingAt = this.now();
     if (!breaker.canRequest()) return null;
     try {
@@ -87,7 +87,7 @@ export class HealthPinger {
 
   private tick(): void {
     if (this.inFlight) return;
-    if (!pingDue(this.now(), this.d.lastActivityAt(), this.lastPingAt, this.settings)) return;
+    if (!pingDue(this.now(), this.deps.lastActivityAt(), this.lastPingAt, this.settings)) return;
     this.inFlight = this.pingNow().then(() => {
       this.inFlight = null;
     });

@@ -60,8 +60,8 @@ export class RedisStoreReader implements StoreReader {
       }
       const digests = new Map<string, string>();
       bucketsOfBranch(branch).forEach((bucket, j) => {
-        const d = packed.subarray(j * DIGEST_BYTES, (j + 1) * DIGEST_BYTES);
-        if (!isZero(d)) digests.set(bucket, d.toString('hex'));
+        const digest = packed.subarray(j * DIGEST_BYTES, (j + 1) * DIGEST_BYTES);
+        if (!isZero(digest)) digests.set(bucket, digest.toString('hex'));
       });
       return [branch, digests];
     }));
