@@ -3,7 +3,6 @@
  * delete, scan) and the replication API (applyChanges and the tree reads). Every write is
  * one Lua script that updates the record, the Merkle tree and the CDC stream together.
  */
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ReplicationError, ValidationError } from '../errors.js';
 import type { Change } from '../model/change.js';
@@ -16,18 +15,21 @@ import { DEFAULTS } from '../defaults.js';
 import { HLC_MAX_PHYSICAL_MS, isHlc } from '../model/hlc.js';
 import { compressForWire } from '../cdc/compression.js';
 import { sha256Hex } from '../model/content-hash.js';
-import { TREE_FORMAT, TREE_FORMAT_V2, bucketOf } from '../merkle/tree-shape.js';
-import { connectOnce, createRedisClient, type RedisEndpoint } from '../redis/connect.js';
+import { bucketOf } from '../merkle/tree-shape.js';
+import { connectOnce, createRedisClient } from '../redis/connect.js';
 import { scripts } from './commands/index.js';
 import { applyArgs } from './commands/apply-args.js';
-import { MAX_APPLY_BYTES_LIMIT, applyChunks } from './commands/apply-chunks.js';
+import { applyChunks } from './commands/apply-chunks.js';
 import { META_FIELDS } from './keys.js';
 import { RedisStoreReader, changeToRecord } from './store-reader.js';
 import { parseLeaf } from './leaf.js';
 import { assertStorableChange } from './validate-change.js';
 import { MemoryGuard } from './memory-guard.js';
 import { decodeScanCursor, encodeScanCursor } from './scan-cursor.js';
-import { silentLogger, type Logger } from '../observability/logger.js';
+import { silentLogger } from '../observability/logger.js';
+import { PendingCalls, watchConnection } from './pending-calls.js';
+import { checkData, initFormat, restoreFormatMarker, type FormatContext } from './store-format.js';
+import { checkedApplyBytes, checkedLimits, checkedPollInterval, checkedSkew, checkedThreshold, type RedisStoreOptions, type StoreLimits } from './store-options.js';
 import type {
   ApplicationStore, ApplyOutcome, DeleteResult, PutOptions, ScanPage, StoreDataState, StoredRecord, LocalStore, WriteResult,
 } from './local-store.js';
@@ -37,42 +39,8 @@ const GC_BATCH = 1000;
 const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'stale', 1: 'applied', 2: 'duplicate', 3: 'future' };
 /** Changes per apply script call (see applyChanges); measured in bench/b1-hot-path.ts. */
 export const APPLY_CHUNK = 500;
-/** Largest max_future_skew accepted: a year. Beyond it the bound protects nothing. */
-export const MAX_FUTURE_SKEW_LIMIT_MS = 366 * 24 * 3600 * 1000;
 
-export interface RedisStoreOptions {
-  nodeId: string;
-  /** Key prefix of this node's namespace, e.g. "london:". */
-  prefix?: string;
-  /** Where to connect (ignored when `redis` is given). */
-  url?: string;
-  endpoint?: Omit<RedisEndpoint, 'redis_url'>;
-  /** An existing client; the store then does not close it. */
-  redis?: Redis;
-  maxPayloadBytes?: number;
-  /** Packed bytes per apply script call. Default 32 MiB. */
-  maxApplyBytes?: number;
-  /** Content bytes a scan page holds at most (a larger record alone). Default 32 MiB. */
-  maxScanBytes?: number;
-  cdcMaxlen?: number;
-  /** Re-emit applied replicated changes to this node's stream (docs/wire-format.md). Default true. */
-  emitReplicated?: boolean;
-  tombstoneTtlMs?: number;
-  /**
-   * A received change stamped further ahead of the wall clock is refused ('future': not applied,
-   * the clock not moved), and the store's clock never runs further ahead. Default 60 s.
-   */
-  maxFutureSkewMs?: number;
-  /** Refuse writes above this fraction of maxmemory. Default 0.9. */
-  memoryThreshold?: number;
-  memoryPollIntervalMs?: number;
-  /** Wall clock, injectable for tests. */
-  now?: () => number;
-  /** Bound on the first connection (TCP, TLS, AUTH, ready check) when the store makes its own client. Default 10 s. */
-  connectTimeoutMs?: number;
-  logger?: Logger;
-}
-
+export { MAX_FUTURE_SKEW_LIMIT_MS, type RedisStoreOptions, type StoreLimits } from './store-options.js';
 export class RedisStore extends RedisStoreReader implements LocalStore, ApplicationStore {
   readonly nodeId: string;
   // Limits from the `store` configuration section; `updateLimits` changes them on a reload.
@@ -86,26 +54,7 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
   private readonly ownsClient: boolean;
   private readonly now: () => number;
   private readonly memory: MemoryGuard;
-  /** Set by close(); every later call fails fast with it. */
-  private closedError: ReplicationError | null = null;
-  /** Rejecters of the calls still waiting on Redis, settled by close() (see call()). */
-  private readonly pending = new Set<(err: Error) => void>();
-  /**
-   * Whether the calls now pending were sent on a live connection. The client does not resend what a
-   * dropped connection left unanswered (see connect()), and it then never settles those calls
-   * either: they are rejected here when the connection that carried them closes.
-   */
-  private link: 'up' | 'down';
-  /** Re-asserts the tree format marker whenever the client (re)connects; see `restoreFormatMarker`. */
-  private readonly onReady = (): void => {
-    this.link = 'up';
-    void this.restoreFormatMarker();
-  };
-  private readonly onClose = (): void => {
-    if (this.link === 'down') return; // what is pending waits in the offline queue, sent on reconnect
-    this.link = 'down';
-    this.rejectPending(new ReplicationError('store_connection_lost', 'the connection to the local Redis dropped before it answered; the outcome of the call is unknown'));
-  };
+  private readonly calls: PendingCalls;
 
   private constructor(redis: Redis, ownsClient: boolean, options: RedisStoreOptions) {
     super(redis, options.prefix ?? '');
@@ -113,7 +62,7 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
     this.ownsClient = ownsClient;
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes;
     this.maxApplyBytes = checkedApplyBytes(options.maxApplyBytes ?? DEFAULTS.maxApplyBytes);
-    this.maxScanBytes = checkedApplyBytes(options.maxScanBytes ?? DEFAULTS.maxApplyBytes);
+    this.maxScanBytes = checkedApplyBytes(options.maxScanBytes ?? DEFAULTS.maxApplyBytes, 'maxScanBytes');
     this.cdcMaxlen = options.cdcMaxlen ?? DEFAULTS.cdcMaxlen;
     this.emitReplicated = options.emitReplicated ?? true;
     this.tombstoneTtlMs = options.tombstoneTtlMs ?? DEFAULTS.tombstoneTtlMs;
@@ -122,28 +71,22 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
     const threshold = checkedThreshold(options.memoryThreshold ?? DEFAULTS.memoryThreshold);
     const pollIntervalMs = checkedPollInterval(options.memoryPollIntervalMs ?? 1000);
     this.memory = new MemoryGuard(() => this.call(() => redis.info('memory')), { threshold, pollIntervalMs, now: this.now });
-    this.link = redis.status === 'ready' ? 'up' : 'down';
-    redis.on('ready', this.onReady);
-    redis.on('close', this.onClose);
+    // Re-asserts the tree format marker whenever the client (re)connects; see restoreFormatMarker.
+    this.calls = new PendingCalls(redis, () => {
+      if (!this.calls.closed) void restoreFormatMarker({ redis, keys: this.keys });
+    });
   }
 
   /** Applies new limits (a configuration reload); validated first, so a bad value changes nothing. */
-  updateLimits(limits: Pick<RedisStoreOptions, 'maxPayloadBytes' | 'maxApplyBytes' | 'cdcMaxlen' | 'emitReplicated' | 'tombstoneTtlMs' | 'memoryThreshold' | 'memoryPollIntervalMs' | 'maxFutureSkewMs'>): void {
-    const skew = limits.maxFutureSkewMs === undefined ? undefined : checkedSkew(limits.maxFutureSkewMs);
-    const threshold = limits.memoryThreshold === undefined ? undefined : checkedThreshold(limits.memoryThreshold);
-    const pollIntervalMs = limits.memoryPollIntervalMs === undefined ? undefined : checkedPollInterval(limits.memoryPollIntervalMs);
-    const maxApplyBytes = limits.maxApplyBytes === undefined ? undefined : checkedApplyBytes(limits.maxApplyBytes);
-    for (const field of ['maxPayloadBytes', 'cdcMaxlen', 'tombstoneTtlMs'] as const) {
-      const v = limits[field];
-      if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new ValidationError('invalid_option', field, 'must be a positive integer');
-    }
-    if (limits.maxPayloadBytes !== undefined) this.maxPayloadBytes = limits.maxPayloadBytes;
-    if (maxApplyBytes !== undefined) this.maxApplyBytes = maxApplyBytes;
-    if (limits.cdcMaxlen !== undefined) this.cdcMaxlen = limits.cdcMaxlen;
-    if (limits.tombstoneTtlMs !== undefined) this.tombstoneTtlMs = limits.tombstoneTtlMs;
-    if (limits.emitReplicated !== undefined) this.emitReplicated = limits.emitReplicated;
-    if (skew !== undefined) this.maxFutureSkewMs = skew;
-    this.memory.configure({ threshold, pollIntervalMs });
+  updateLimits(limits: StoreLimits): void {
+    const checked = checkedLimits(limits);
+    if (checked.maxPayloadBytes !== undefined) this.maxPayloadBytes = checked.maxPayloadBytes;
+    if (checked.maxApplyBytes !== undefined) this.maxApplyBytes = checked.maxApplyBytes;
+    if (checked.cdcMaxlen !== undefined) this.cdcMaxlen = checked.cdcMaxlen;
+    if (checked.tombstoneTtlMs !== undefined) this.tombstoneTtlMs = checked.tombstoneTtlMs;
+    if (checked.emitReplicated !== undefined) this.emitReplicated = checked.emitReplicated;
+    if (checked.maxFutureSkewMs !== undefined) this.maxFutureSkewMs = checked.maxFutureSkewMs;
+    this.memory.configure({ threshold: checked.memoryThreshold, pollIntervalMs: checked.memoryPollIntervalMs });
   }
 
   /** Connects, checks the tree format marker (writing it on a new store) and returns the store. */
@@ -164,7 +107,7 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
     try {
       // Inside the try: an invalid option must not leak the client just created.
       const store = new RedisStore(redis, owns, options);
-      await store.initFormat(options.logger ?? silentLogger());
+      await initFormat(store.formatContext(), options.logger ?? silentLogger());
       return store;
     } catch (err) {
       if (owns) redis.disconnect();
@@ -172,84 +115,15 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
     }
   }
 
-  private async initFormat(logger: Logger): Promise<void> {
-    await this.call(() => this.redis.hsetnx(this.keys.meta, META_FIELDS.format, TREE_FORMAT));
-    let format = await this.treeFormat();
-    if (format === TREE_FORMAT_V2) {
-      await this.migrateFromV2(logger);
-      format = await this.treeFormat();
-    }
-    if (format !== TREE_FORMAT) {
-      throw new ReplicationError(
-        'tree_format_mismatch',
-        `the store under prefix "${this.keys.prefix}" has tree format "${format}", this engine writes "${TREE_FORMAT}"`,
-      );
-    }
-    // Only a store in this engine's format is claimed (a refused one is left unchanged).
-    await this.call(() => this.redis.hset(this.keys.meta, META_FIELDS.owner, this.nodeId));
+  /** The local data check's reading (store-format.ts). */
+  checkData(): Promise<StoreDataState> {
+    return checkData(this.formatContext());
   }
 
-  /**
-   * Converts a tree format v2 store to v3 in place, one branch per atomic script (each ~1/256 of
-   * the store), resuming where an interrupted migration stopped. The digests do not change, so
-   * peers still on v2 and this store differ only in their markers until they are upgraded too.
-   * Another engine must not write to the store meanwhile (docs/operations.md: upgrading).
-   */
-  private async migrateFromV2(logger: Logger): Promise<void> {
-    const progress = await this.call(() => this.redis.hget(this.keys.meta, META_FIELDS.migration));
-    let branch = Number(progress ?? '0');
-    logger.warn({ prefix: this.keys.prefix, from: TREE_FORMAT_V2, to: TREE_FORMAT, branch }, 'store: migrating the tree layout to v3');
-    while (branch < 256) {
-      const next = Number(await this.call(() => scripts.migrateV2.run(this.redis, [this.keys.prefix, TREE_FORMAT_V2, TREE_FORMAT, branch])));
-      if (next < 0) return; // no longer v2 (another process finished it): initFormat checks the marker
-      branch = next;
-    }
-    logger.info({ prefix: this.keys.prefix }, 'store: tree layout migrated to v3');
-  }
-
-  /**
-   * A Redis that comes back empty (restarted without its data, flushed, failed over to an empty
-   * replica) has lost the format marker along with everything else. Without it every peer's cold
-   * path refuses this store ("no store layout") and this store's cold path refuses every peer
-   * (local format null), so the lost data could never be repaired: the hot path alone only
-   * carries new changes. The marker is re-written (HSETNX: never over a different format, which
-   * the cold path still refuses) each time the connection becomes ready.
-   */
-  private async restoreFormatMarker(): Promise<void> {
-    if (this.closedError) return;
-    try {
-      await this.redis.hsetnx(this.keys.meta, META_FIELDS.format, TREE_FORMAT);
-    } catch {
-      // Connection lost again: the next 'ready' retries; connect() reports a real problem.
-    }
-  }
-
-  /**
-   * One atomic MULTI (then INFO for the run id): re-asserts the format marker (HSETNX: never over a different
-   * format, which the cold path still refuses), makes the incarnation id if the data has none,
-   * advances the epoch, reads the clock and the server's run id, and writes the owner node id. The marker is restored here
-   * as well as on reconnect because a FLUSHALL does not drop the connection.
-   */
-  async checkData(): Promise<StoreDataState> {
-    const candidate = randomUUID();
-    const { meta } = this.keys;
-    const tx = this.redis.multi()
-      .hsetnx(meta, META_FIELDS.format, TREE_FORMAT)
-      .hsetnx(meta, META_FIELDS.incarnation, candidate)
-      .hget(meta, META_FIELDS.incarnation)
-      .hincrby(meta, META_FIELDS.epoch, 1)
-      .hget(meta, META_FIELDS.clock)
-      .hset(meta, META_FIELDS.owner, this.nodeId);
-    const [, created, id, epoch, clock] = await this.exec(tx);
-    // Apart from the MULTI: a local ACL user without INFO still gets the data checks, not the restart one.
-    const info = await this.call(() => this.redis.info('server')).catch(() => '');
-    const runId = /^run_id:([0-9a-f]+)\r?$/m.exec(info)?.[1] ?? null;
+  private formatContext(): FormatContext {
     return {
-      incarnation: String(id ?? candidate),
-      fresh: created === 1,
-      epoch: Number(epoch),
-      serverRunId: runId,
-      clock: typeof clock === 'string' ? clock : null,
+      redis: this.redis, keys: this.keys, nodeId: this.nodeId,
+      call: (command) => this.call(command), exec: (tx) => this.exec(tx), treeFormat: () => this.treeFormat(),
     };
   }
 
@@ -267,29 +141,16 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
    * have been applied; the LWW apply makes a retry harmless.
    */
   async close(): Promise<void> {
-    this.closedError ??= new ReplicationError('store_closed', `the store "${this.keys.prefix}" is closed`);
-    this.redis.off('ready', this.onReady);
-    this.redis.off('close', this.onClose);
+    this.calls.close(this.keys.prefix);
     if (!this.ownsClient) return;
     // QUIT is answered after every reply before it, so a live connection settles its calls itself.
     if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
     else this.redis.disconnect();
-    this.rejectPending(new ReplicationError('store_closed', 'the store was closed while the call waited for the local Redis; its outcome is unknown'));
-  }
-
-  private rejectPending(error: ReplicationError): void {
-    for (const reject of this.pending) reject(error);
-    this.pending.clear();
+    this.calls.rejectAll(new ReplicationError('store_closed', 'the store was closed while the call waited for the local Redis; its outcome is unknown'));
   }
 
   protected override call<T>(command: () => Promise<T>): Promise<T> {
-    if (this.closedError) return Promise.reject(this.closedError);
-    return new Promise<T>((resolve, reject) => {
-      this.pending.add(reject);
-      command()
-        .then(resolve, (err: unknown) => reject(this.outOfMemory(err) ?? err))
-        .finally(() => this.pending.delete(reject));
-    });
+    return this.calls.run(command, (err) => this.outOfMemory(err) ?? err);
   }
 
   /**
@@ -467,20 +328,6 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
   }
 }
 
-function checkedThreshold(threshold: number): number {
-  if (!(threshold > 0 && threshold <= 1)) {
-    throw new ValidationError('invalid_option', 'memoryThreshold', 'must be a fraction of maxmemory: 0 < x ≤ 1');
-  }
-  return threshold;
-}
-
-function checkedSkew(ms: number): number {
-  if (!(Number.isSafeInteger(ms) && ms >= 0 && ms <= MAX_FUTURE_SKEW_LIMIT_MS)) {
-    throw new ValidationError('invalid_option', 'maxFutureSkewMs', `must be a whole number of ms from 0 to ${MAX_FUTURE_SKEW_LIMIT_MS}`);
-  }
-  return ms;
-}
-
 /** How many of `sizes`, from the first, fit in `maxBytes` (at least one). */
 function fittingCount(sizes: readonly number[], maxBytes: number): number {
   let bytes = 0;
@@ -489,29 +336,4 @@ function fittingCount(sizes: readonly number[], maxBytes: number): number {
     if (i > 0 && bytes > maxBytes) return i;
   }
   return sizes.length;
-}
-
-function checkedApplyBytes(bytes: number): number {
-  if (!(Number.isSafeInteger(bytes) && bytes >= 1 && bytes <= MAX_APPLY_BYTES_LIMIT)) {
-    throw new ValidationError('invalid_option', 'maxApplyBytes', `must be an integer from 1 to ${MAX_APPLY_BYTES_LIMIT}`);
-  }
-  return bytes;
-}
-
-function checkedPollInterval(ms: number): number {
-  if (!(ms >= 0)) throw new ValidationError('invalid_option', 'memoryPollIntervalMs', 'must be ≥ 0');
-  return ms;
-}
-
-/** Logs the local Redis going away once (ioredis reports every reconnect attempt as an error). */
-function watchConnection(redis: Redis, logger: Logger): void {
-  let reported = false;
-  redis.on('ready', () => {
-    if (reported) logger.info('local Redis connection restored');
-    reported = false;
-  });
-  redis.on('error', (err: Error) => {
-    if (!reported) logger.error({ err }, 'local Redis connection failed; reconnecting');
-    reported = true;
-  });
 }

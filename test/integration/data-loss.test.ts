@@ -38,6 +38,8 @@ describe('a peer restarted with an empty Redis', () => {
     for (const i of [0, 1]) {
       await waitFor(async () => (await metricValue(mesh.node(i).engine, 'replication_stream_gaps_total', { peer_id: 'node-2', kind: 'peer_behind' })) >= 1, {
         what: `node-${i} counting node-2's stream as behind`,
+        // Its link to node-2 reconnects on its backoff (up to DEFAULTS.peerReconnectMaxMs) before it can look.
+        timeoutMs: 20_000,
       });
     }
     // And new writes flow both ways again.

@@ -1,0 +1,105 @@
+/**
+ * The store's layout marker and data identity in its meta hash (docs/architecture.md): the tree
+ * format written on a new store and checked on an old one (migrating v2 in place), restored when
+ * the data went away underneath, and the incarnation/epoch/clock read by the local data check.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { ReplicationError } from '../errors.js';
+import { TREE_FORMAT, TREE_FORMAT_V2 } from '../merkle/tree-shape.js';
+import type { Logger } from '../observability/logger.js';
+import { scripts } from './commands/index.js';
+import { META_FIELDS, type StoreKeys } from './keys.js';
+import type { StoreDataState } from './local-store.js';
+
+/** What the format functions need of a store: its client, keys and bounded calls. */
+export interface FormatContext {
+  readonly redis: Redis;
+  readonly keys: StoreKeys;
+  readonly nodeId: string;
+  call<T>(command: () => Promise<T>): Promise<T>;
+  exec(transaction: ReturnType<Redis['multi']>): Promise<unknown[]>;
+  treeFormat(): Promise<string | null>;
+}
+
+/** Writes the format marker on a new store, migrates a v2 one, refuses any other; then claims the store. */
+export async function initFormat(store: FormatContext, logger: Logger): Promise<void> {
+  await store.call(() => store.redis.hsetnx(store.keys.meta, META_FIELDS.format, TREE_FORMAT));
+  let format = await store.treeFormat();
+  if (format === TREE_FORMAT_V2) {
+    await migrateFromV2(store, logger);
+    format = await store.treeFormat();
+  }
+  if (format !== TREE_FORMAT) {
+    throw new ReplicationError(
+      'tree_format_mismatch',
+      `the store under prefix "${store.keys.prefix}" has tree format "${format}", this engine writes "${TREE_FORMAT}"`,
+    );
+  }
+  // Only a store in this engine's format is claimed (a refused one is left unchanged).
+  await store.call(() => store.redis.hset(store.keys.meta, META_FIELDS.owner, store.nodeId));
+}
+
+/**
+ * Converts a tree format v2 store to v3 in place, one branch per atomic script (each ~1/256 of
+ * the store), resuming where an interrupted migration stopped. The digests do not change, so
+ * peers still on v2 and this store differ only in their markers until they are upgraded too.
+ * Another engine must not write to the store meanwhile (docs/operations.md: upgrading).
+ */
+async function migrateFromV2(store: FormatContext, logger: Logger): Promise<void> {
+  const { redis, keys } = store;
+  const progress = await store.call(() => redis.hget(keys.meta, META_FIELDS.migration));
+  let branch = Number(progress ?? '0');
+  logger.warn({ prefix: keys.prefix, from: TREE_FORMAT_V2, to: TREE_FORMAT, branch }, 'store: migrating the tree layout to v3');
+  while (branch < 256) {
+    const next = Number(await store.call(() => scripts.migrateV2.run(redis, [keys.prefix, TREE_FORMAT_V2, TREE_FORMAT, branch])));
+    if (next < 0) return; // no longer v2 (another process finished it): initFormat checks the marker
+    branch = next;
+  }
+  logger.info({ prefix: keys.prefix }, 'store: tree layout migrated to v3');
+}
+
+/**
+ * A Redis that comes back empty (restarted without its data, flushed, failed over to an empty
+ * replica) has lost the format marker along with everything else. Without it every peer's cold
+ * path refuses this store ("no store layout") and this store's cold path refuses every peer
+ * (local format null), so the lost data could never be repaired: the hot path alone only
+ * carries new changes. The marker is re-written (HSETNX: never over a different format, which
+ * the cold path still refuses) each time the connection becomes ready.
+ */
+export async function restoreFormatMarker(store: Pick<FormatContext, 'redis' | 'keys'>): Promise<void> {
+  try {
+    await store.redis.hsetnx(store.keys.meta, META_FIELDS.format, TREE_FORMAT);
+  } catch {
+    // Connection lost again: the next 'ready' retries; connect() reports a real problem.
+  }
+}
+
+/**
+ * One atomic MULTI (then INFO for the run id): re-asserts the format marker (HSETNX: never over a different
+ * format, which the cold path still refuses), makes the incarnation id if the data has none,
+ * advances the epoch, reads the clock and the server's run id, and writes the owner node id. The marker is restored here
+ * as well as on reconnect because a FLUSHALL does not drop the connection.
+ */
+export async function checkData(store: FormatContext): Promise<StoreDataState> {
+  const candidate = randomUUID();
+  const { redis, keys: { meta } } = store;
+  const tx = redis.multi()
+    .hsetnx(meta, META_FIELDS.format, TREE_FORMAT)
+    .hsetnx(meta, META_FIELDS.incarnation, candidate)
+    .hget(meta, META_FIELDS.incarnation)
+    .hincrby(meta, META_FIELDS.epoch, 1)
+    .hget(meta, META_FIELDS.clock)
+    .hset(meta, META_FIELDS.owner, store.nodeId);
+  const [, created, id, epoch, clock] = await store.exec(tx);
+  // Apart from the MULTI: a local ACL user without INFO still gets the data checks, not the restart one.
+  const info = await store.call(() => redis.info('server')).catch(() => '');
+  const runId = /^run_id:([0-9a-f]+)\r?$/m.exec(info)?.[1] ?? null;
+  return {
+    incarnation: String(id ?? candidate),
+    fresh: created === 1,
+    epoch: Number(epoch),
+    serverRunId: runId,
+    clock: typeof clock === 'string' ? clock : null,
+  };
+}
