@@ -107,8 +107,10 @@ export class RedisPeerConnection implements PeerConnection {
       });
       client.on('close', () => this.refreshState());
       client.on('error', (error: Error) => {
-        // ioredis's own "gave up on this command" errors say nothing of why the connection is down.
-        if (!NOT_A_CAUSE.test(error.message)) this.lastConnectError.set(client, error.message);
+        // ioredis's own "gave up on this command" errors say nothing of why the connection is down:
+        // neither kept as the cause nor reported (they would flood the log between the real ones).
+        if (NOT_A_CAUSE.test(error.message)) return;
+        this.lastConnectError.set(client, error.message);
         this.emit({ type: 'error', error });
       });
     }
@@ -260,7 +262,10 @@ export class RedisPeerConnection implements PeerConnection {
       clear();
       timer = setTimeout(() => {
         timer = undefined;
-        if (!this.closed && client.status !== 'ready') client.disconnect(true);
+        if (this.closed || client.status === 'ready') return;
+        // The cause to report: dropping it makes ioredis fail the pending AUTH with "max retries", which is not one.
+        this.lastConnectError.set(client, `no answer to the connection handshake (AUTH, ready check) within ${this.commandTimeoutMs} ms`);
+        client.disconnect(true);
       }, this.commandTimeoutMs);
       timer.unref();
     });
