@@ -4,28 +4,23 @@
  * listens to is thrown — an uncaught exception that would stop the engine. Seen in CI as a TLS
  * peer's alert arriving after the client had refused the peer's certificate.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { useRedis } from '../support/use-redis.js';
+import { startRedis } from '../support/redis-server.js';
 import { createRedisClient, redisOptionsFor } from '../../src/redis/connect.js';
 import { freeLoopbackPort } from '../../src/demo/redis-launcher.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { waitFor } from '../support/wait.js';
 
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const redis = useRedis();
 
 const socketOf = (client: Redis): Socket => (client as unknown as { stream: Socket }).stream;
 
 describe('Redis clients', () => {
   it('a second error on a socket is absorbed, and the client keeps working', async () => {
-    const client = createRedisClient({ redis_url: server.url });
+    const client = createRedisClient({ redis_url: redis().url });
     const seen: string[] = [];
     client.on('error', (err: Error) => seen.push(err.message));
     try {
@@ -41,7 +36,7 @@ describe('Redis clients', () => {
   });
 
   it('a plain ioredis client, for comparison, throws on the second error', async () => {
-    const options = redisOptionsFor({ redis_url: server.url });
+    const options = redisOptionsFor({ redis_url: redis().url });
     delete options.Connector;
     const client = new Redis(options);
     client.on('error', () => undefined);

@@ -4,21 +4,15 @@
  * equal to the pure LWW model — whose root is computed from scratch, so this also proves
  * the incremental XOR tree.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { useRedis } from '../support/use-redis.js';
 import { LwwModel } from '../support/lww-model.js';
 import { allLeaves, delChange, openStore, putChange } from '../support/store-fixtures.js';
 import type { Change } from '../../src/model/change.js';
 import type { RedisStore } from '../../src/store/redis-store.js';
 
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const redis = useRedis();
 
 // Few keys, few clock values and origins: equal stamps, concurrent writes and duplicates are
 // common. A stamp identifies one change (an origin never issues the same HLC twice), so the
@@ -51,7 +45,7 @@ describe('LWW apply on real stores (property)', () => {
         fc.integer({ min: 1, max: 7 }),
         fc.func(fc.integer()),
         async (changes, batch, shuffleKey) => {
-          const [s1, s2] = await Promise.all([openStore(server.url, { nodeId: 'store-1' }), openStore(server.url, { nodeId: 'store-2' })]);
+          const [s1, s2] = await Promise.all([openStore(redis().url, { nodeId: 'store-1' }), openStore(redis().url, { nodeId: 'store-2' })]);
           try {
             // Store 1: in order, one at a time. Store 2: shuffled, duplicated, batched.
             for (const c of changes) await s1.applyChanges([c]);

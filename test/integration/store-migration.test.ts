@@ -3,9 +3,8 @@
  * branch by branch, resuming an interrupted migration. The v2 layout is written here the way v2's
  * scripts wrote it (9-field record hashes, bare leaf stamps, hex bucket digests in one hash).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import { useRedis, useRedisClient } from '../support/use-redis.js';
 import { allLeaves, delChange, putChange, uniquePrefix } from '../support/store-fixtures.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { META_FIELDS, StoreKeys } from '../../src/store/keys.js';
@@ -15,16 +14,8 @@ import {
   TREE_FORMAT, TREE_FORMAT_V2, ZERO_DIGEST, bucketOf, branchOfBucket, leafDigest, rootOf, xorDigests,
 } from '../../src/merkle/tree-shape.js';
 
-let server: RedisServer;
-let raw: Redis;
-beforeAll(async () => {
-  server = await startRedis();
-  raw = new Redis(server.url);
-});
-afterAll(async () => {
-  raw.disconnect();
-  await server.stop();
-});
+const redis = useRedis();
+const raw = useRedisClient(redis);
 
 /** One final change per key, as a v2 store holds it. */
 function changes(): Change[] {
@@ -46,7 +37,7 @@ async function writeV2(prefix: string, all: Change[]): Promise<void> {
   const keys = new StoreKeys(prefix);
   const buckets = new Map<string, string>();
   const branches = new Map<string, string>();
-  const p = raw.pipeline();
+  const p = raw().pipeline();
   for (const c of all) {
     const del = c.op === 'DEL';
     const hash = del ? '' : c.hash;
@@ -70,14 +61,14 @@ async function writeV2(prefix: string, all: Change[]): Promise<void> {
 
 /** A v3 store with the same changes applied, for comparison. */
 async function referenceStore(all: Change[]): Promise<RedisStore> {
-  const store = await RedisStore.connect({ url: server.url, prefix: uniquePrefix('ref'), nodeId: 'ref' });
+  const store = await RedisStore.connect({ url: redis().url, prefix: uniquePrefix('ref'), nodeId: 'ref' });
   await store.applyChanges(all);
   return store;
 }
 
 /** Opens the store at `prefix` (which migrates it) and checks it against a v3 store of the same changes. */
 async function expectMigratedOnConnect(prefix: string, all: Change[]): Promise<void> {
-  const store = await RedisStore.connect({ url: server.url, prefix, nodeId: 'london' });
+  const store = await RedisStore.connect({ url: redis().url, prefix, nodeId: 'london' });
   const ref = await referenceStore(all);
   try {
     expect(await store.treeFormat()).toBe(TREE_FORMAT);
@@ -92,14 +83,14 @@ async function expectMigratedOnConnect(prefix: string, all: Change[]): Promise<v
       const record = await store.get(c.key);
       if (c.op === 'DEL') {
         expect(record).toBeNull();
-        expect(await raw.exists(store.keys.record(c.key))).toBe(0);
+        expect(await raw().exists(store.keys.record(c.key))).toBe(0);
       } else {
         const { op: _op, wireData: _w, ...expected } = c;
         expect(record).toEqual(expected);
       }
     }
-    expect(await raw.exists(store.keys.v2Buckets)).toBe(0);
-    expect(await raw.hget(store.keys.meta, META_FIELDS.migration)).toBeNull();
+    expect(await raw().exists(store.keys.v2Buckets)).toBe(0);
+    expect(await raw().hget(store.keys.meta, META_FIELDS.migration)).toBeNull();
     expect(await store.keyCount()).toBe(all.filter((c) => c.op === 'PUT').length);
     // A tombstone's version survives the migration: the next PUT counts on from it.
     const deleted = all.find((c) => c.op === 'DEL')!;
@@ -122,18 +113,18 @@ describe('tree format v2 → v3 migration', () => {
     const all = changes();
     await writeV2(prefix, all);
     // A first engine converted 100 branches, then died.
-    for (let b = 0; b < 100; b++) expect(await scripts.migrateV2.run(raw, [prefix, TREE_FORMAT_V2, TREE_FORMAT, b])).toBe(b + 1);
-    expect(await raw.hget(new StoreKeys(prefix).meta, META_FIELDS.migration)).toBe('100');
+    for (let b = 0; b < 100; b++) expect(await scripts.migrateV2.run(raw(), [prefix, TREE_FORMAT_V2, TREE_FORMAT, b])).toBe(b + 1);
+    expect(await raw().hget(new StoreKeys(prefix).meta, META_FIELDS.migration)).toBe('100');
     // Out of turn: refused, nothing changed.
-    expect(await scripts.migrateV2.run(raw, [prefix, TREE_FORMAT_V2, TREE_FORMAT, 5])).toBe(-1);
+    expect(await scripts.migrateV2.run(raw(), [prefix, TREE_FORMAT_V2, TREE_FORMAT, 5])).toBe(-1);
     await expectMigratedOnConnect(prefix, all);
   });
 
   it('still refuses any other format, changing nothing', async () => {
     const prefix = uniquePrefix('v9');
     const { meta } = new StoreKeys(prefix);
-    await raw.hset(meta, 'format', 'tictac/v9;sha256-xor;branches=16;buckets=16');
-    await expect(RedisStore.connect({ url: server.url, prefix, nodeId: 'london' })).rejects.toMatchObject({ code: 'tree_format_mismatch' });
-    expect(await raw.hgetall(meta)).toEqual({ format: 'tictac/v9;sha256-xor;branches=16;buckets=16' });
+    await raw().hset(meta, 'format', 'tictac/v9;sha256-xor;branches=16;buckets=16');
+    await expect(RedisStore.connect({ url: redis().url, prefix, nodeId: 'london' })).rejects.toMatchObject({ code: 'tree_format_mismatch' });
+    expect(await raw().hgetall(meta)).toEqual({ format: 'tictac/v9;sha256-xor;branches=16;buckets=16' });
   });
 });

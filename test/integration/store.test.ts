@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { useRedis, useRedisClient } from '../support/use-redis.js';
+import { startRedis } from '../support/redis-server.js';
 import { allLeaves, delChange, openStore, putChange, uniquePrefix } from '../support/store-fixtures.js';
 import { LwwModel } from '../support/lww-model.js';
 import { waitFor, withTimeout } from '../support/wait.js';
@@ -10,25 +11,17 @@ import { formatHlc, parseHlc } from '../../src/model/hlc.js';
 import { bucketOf, rootOf, ZERO_DIGEST } from '../../src/merkle/tree-shape.js';
 import { ValidationError } from '../../src/errors.js';
 
-let server: RedisServer;
-let raw: Redis;
-beforeAll(async () => {
-  server = await startRedis();
-  raw = new Redis(server.url);
-});
-afterAll(async () => {
-  raw?.disconnect();
-  await server?.stop();
-});
+const redis = useRedis();
+const raw = useRedisClient(redis);
 
 async function streamEntries(store: RedisStore): Promise<[string, Buffer[]][]> {
-  const entries = await raw.xrangeBuffer(store.keys.stream, '-', '+');
+  const entries = await raw().xrangeBuffer(store.keys.stream, '-', '+');
   return entries.map(([id, fields]) => [id.toString(), fields]);
 }
 
 describe('RedisStore application API', () => {
   it('put, get, version increments, delete, and a delete of an unknown key still writes a tombstone', async () => {
-    const store = await openStore(server.url, { nodeId: 'london' });
+    const store = await openStore(redis().url, { nodeId: 'london' });
     try {
       const w1 = await store.put('patient/1', Buffer.from('{"n":1}'), { contentType: 'json' });
       const w2 = await store.put('patient/1', Buffer.from('{"n":2}'), { contentType: 'json' });
@@ -56,7 +49,7 @@ describe('RedisStore application API', () => {
   });
 
   it('scan pages through live records by prefix with an opaque cursor', async () => {
-    const store = await openStore(server.url, { nodeId: 'london' });
+    const store = await openStore(redis().url, { nodeId: 'london' });
     try {
       for (let i = 0; i < 25; i++) await store.put(`a/${String(i).padStart(2, '0')}`, Buffer.from(String(i)));
       await store.put('b/1', Buffer.from('b'));
@@ -81,11 +74,11 @@ describe('RedisStore application API', () => {
   });
 
   it('refuses bad input with a typed error and changes nothing', async () => {
-    const store = await openStore(server.url, { nodeId: 'london', maxPayloadBytes: 1000 });
+    const store = await openStore(redis().url, { nodeId: 'london', maxPayloadBytes: 1000 });
     try {
       await store.put('ok', Buffer.from('v'));
       const rootBefore = await store.merkleRoot();
-      const lenBefore = await raw.xlen(store.keys.stream);
+      const lenBefore = await raw().xlen(store.keys.stream);
       const cases: [() => Promise<unknown>, string][] = [
         [() => store.put('', Buffer.from('x')), 'invalid_key'],
         [() => store.put('k'.repeat(1025), Buffer.from('x')), 'invalid_key'],
@@ -103,7 +96,7 @@ describe('RedisStore application API', () => {
         expect((err as ValidationError).code).toBe(code);
       }
       expect(await store.merkleRoot()).toBe(rootBefore);
-      expect(await raw.xlen(store.keys.stream)).toBe(lenBefore);
+      expect(await raw().xlen(store.keys.stream)).toBe(lenBefore);
       expect(await store.get('fine')).toBeNull();
     } finally {
       await store.close();
@@ -113,7 +106,7 @@ describe('RedisStore application API', () => {
 
 describe('RedisStore CDC emission', () => {
   it('writes entries in sync-engine field order that the decoder reads back exactly', async () => {
-    const store = await openStore(server.url, { nodeId: 'london' });
+    const store = await openStore(redis().url, { nodeId: 'london' });
     try {
       const big = Buffer.from(JSON.stringify({ notes: 'repeated text block '.repeat(20) }));
       const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -138,7 +131,7 @@ describe('RedisStore CDC emission', () => {
   });
 
   it('applyChanges: applied / stale / duplicate, re-emits only what it applied, keeps the original stamp', async () => {
-    const store = await openStore(server.url, { nodeId: 'london' });
+    const store = await openStore(redis().url, { nodeId: 'london' });
     try {
       const newer = putChange('k', 'new', 2000, 'paris', { version: 7 });
       const older = putChange('k', 'old', 1000, 'paris');
@@ -164,10 +157,10 @@ describe('RedisStore CDC emission', () => {
   });
 
   it('does not re-emit when emitReplicated is off', async () => {
-    const store = await openStore(server.url, { nodeId: 'london', emitReplicated: false });
+    const store = await openStore(redis().url, { nodeId: 'london', emitReplicated: false });
     try {
       await store.applyChanges([putChange('k', 'v', 1000, 'paris')]);
-      expect(await raw.xlen(store.keys.stream)).toBe(0);
+      expect(await raw().xlen(store.keys.stream)).toBe(0);
       expect(await store.isCurrent('k', putChange('k', 'v', 1000, 'paris').hash)).toBe(true);
     } finally {
       await store.close();
@@ -180,14 +173,14 @@ describe('RedisStore clock', () => {
     const prefix = uniquePrefix('clock');
     const now = 5_000_000_000_000;
     const ahead = now + 30_000;
-    const s1 = await RedisStore.connect({ url: server.url, prefix, nodeId: 'london', now: () => now });
+    const s1 = await RedisStore.connect({ url: redis().url, prefix, nodeId: 'london', now: () => now });
     expect(await s1.applyChanges([putChange('x', 'v', ahead, 'paris')])).toEqual(['applied']);
     const w = await s1.put('y', Buffer.from('v'));
     expect(parseHlc(w.hlc).physicalMs).toBe(ahead);
     await s1.close();
     // Two minutes back: more than the 60 s bound. The clock restarts at the bound; the key's own stamp is still beaten.
     const back = now - 120_000;
-    const s2 = await RedisStore.connect({ url: server.url, prefix, nodeId: 'london', now: () => back });
+    const s2 = await RedisStore.connect({ url: redis().url, prefix, nodeId: 'london', now: () => back });
     const w2 = await s2.put('x', Buffer.from('local'));
     expect(w2.hlc > formatHlc(ahead, 0)).toBe(true);
     expect((await s2.get('x'))?.origin).toBe('london');
@@ -198,16 +191,16 @@ describe('RedisStore clock', () => {
 
   it('refuses a store whose tree format differs', async () => {
     const prefix = uniquePrefix('fmt');
-    await raw.hset(`${prefix}m:meta`, 'format', 'other/v9');
-    await expect(RedisStore.connect({ url: server.url, prefix, nodeId: 'london' })).rejects.toMatchObject({ code: 'tree_format_mismatch' });
+    await raw().hset(`${prefix}m:meta`, 'format', 'other/v9');
+    await expect(RedisStore.connect({ url: redis().url, prefix, nodeId: 'london' })).rejects.toMatchObject({ code: 'tree_format_mismatch' });
   });
 });
 
 describe('RedisStore tombstone GC', () => {
   it('drops expired tombstones from the tree; two stores stay equal', async () => {
     const ttl = 60_000;
-    const a = await openStore(server.url, { nodeId: 'a', tombstoneTtlMs: ttl });
-    const b = await openStore(server.url, { nodeId: 'b', tombstoneTtlMs: ttl });
+    const a = await openStore(redis().url, { nodeId: 'a', tombstoneTtlMs: ttl });
+    const b = await openStore(redis().url, { nodeId: 'b', tombstoneTtlMs: ttl });
     try {
       const changes = [
         putChange('live', 'v', 1000, 'a'), delChange('old-del', 1000, 'a'), delChange('new-del', 100_000, 'b'),
@@ -226,7 +219,7 @@ describe('RedisStore tombstone GC', () => {
       expect(await a.merkleRoot()).toBe(rootOf(leaves));
       // The bucket that held only old-del is gone entirely: leaf and bucket digest (zero) removed together.
       expect([bucketOf('live'), bucketOf('new-del')]).not.toContain(bucketOf('old-del'));
-      expect(await raw.exists(a.keys.leaves(bucketOf('old-del')))).toBe(0);
+      expect(await raw().exists(a.keys.leaves(bucketOf('old-del')))).toBe(0);
       expect(await a.collectTombstones(70_000)).toBe(0);
     } finally {
       await Promise.all([a.close(), b.close()]);
@@ -303,22 +296,22 @@ describe('RedisStore backpressure', () => {
 
   it('fails closed: shouldAcceptWrites rejects with memory_check_failed when Redis will not report its memory', async () => {
     // A user that may not run INFO: the store cannot tell, so it must not say "accepting".
-    await raw.call('ACL', 'SETUSER', 'no-info', 'on', '>pw', '~*', '&*', '+@all', '-info');
+    await raw().call('ACL', 'SETUSER', 'no-info', 'on', '>pw', '~*', '&*', '+@all', '-info');
     // enableReadyCheck off: ioredis's own ready check uses INFO too and would only warn about it.
-    const client = new Redis(server.urlFor({ username: 'no-info', password: 'pw' }), { enableReadyCheck: false });
+    const client = new Redis(redis().urlFor({ username: 'no-info', password: 'pw' }), { enableReadyCheck: false });
     const store = await RedisStore.connect({ redis: client, prefix: uniquePrefix('mem'), nodeId: 'mem', memoryPollIntervalMs: 0 });
     try {
       await expect(store.shouldAcceptWrites()).rejects.toMatchObject({ code: 'memory_check_failed' });
       await expect(store.shouldAcceptWrites()).rejects.toMatchObject({ code: 'memory_check_failed' });
     } finally {
       client.disconnect();
-      await raw.call('ACL', 'DELUSER', 'no-info');
+      await raw().call('ACL', 'DELUSER', 'no-info');
     }
   });
 
   it('refuses a memory threshold outside (0, 1]', async () => {
     for (const memoryThreshold of [0, -0.1, 1.5, Number.NaN]) {
-      await expect(openStore(server.url, { nodeId: 'mem', memoryThreshold })).rejects.toMatchObject({ code: 'invalid_option', field: 'memoryThreshold' });
+      await expect(openStore(redis().url, { nodeId: 'mem', memoryThreshold })).rejects.toMatchObject({ code: 'invalid_option', field: 'memoryThreshold' });
     }
   });
 });
@@ -433,7 +426,7 @@ describe('RedisStore crash atomicity', () => {
 
 describe('RedisStoreReader', () => {
   it('reads branch, bucket and leaf digests consistent with the root', async () => {
-    const store = await openStore(server.url, { nodeId: 'london' });
+    const store = await openStore(redis().url, { nodeId: 'london' });
     try {
       expect(await store.merkleRoot()).toBe(ZERO_DIGEST);
       for (let i = 0; i < 300; i++) await store.put(`key-${i}`, Buffer.from(String(i)));
@@ -457,11 +450,11 @@ describe('RedisStoreReader', () => {
   });
 
   it('refuses a corrupt bucket digest with a clear error instead of comparing with it', async () => {
-    const store = await openStore(server.url, { nodeId: 'london' });
+    const store = await openStore(redis().url, { nodeId: 'london' });
     try {
       await store.put('k', Buffer.from('v'));
       const bucket = bucketOf('k');
-      await raw.hset(store.keys.leaves(bucket), '', 'abc');
+      await raw().hset(store.keys.leaves(bucket), '', 'abc');
       await expect(store.bucketDigests([bucket.slice(0, 2)])).rejects.toThrow(`bad_tree: bucket ${bucket} has a 3-byte digest`);
     } finally {
       await store.close();
