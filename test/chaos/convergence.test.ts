@@ -8,6 +8,7 @@
 // Profiles (see scripts/chaos.mjs): quick (CI: 3 nodes, one seed) and long (CHAOS_LONG=1: many seeds, 3-5
 // nodes, longer schedules). CHAOS_SEED=n replays seed n; a failing run prints its seed, its schedule and what
 // happened, and keeps its configs and daemon logs.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { appendFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Cluster } from './support/cluster.js';
@@ -39,7 +40,6 @@ function profileFor(seed: number): Profile {
   return LONG ? { nodes, durationMs: 50_000, extraFaults: 6 } : { nodes, durationMs: 40_000, extraFaults: 3 };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function runSeed(seed: number): Promise<RunStats> {
   const profile = profileFor(seed);

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { EXIT_INTERRUPTED, runDemo, type DemoResult } from '../../src/demo/run-demo.js';
+import { isAlive } from '../support/process-alive.js';
 
 function capture(): { out: PassThrough; text: () => string } {
   const out = new PassThrough();
@@ -13,15 +14,6 @@ function capture(): { out: PassThrough; text: () => string } {
     text += chunk.toString('utf8');
   });
   return { out, text: () => text };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function refuses(port: number): Promise<boolean> {

@@ -16,6 +16,7 @@ import {
 } from '../support/redis-server.js';
 import { useRedis } from '../support/use-redis.js';
 import { nextEvent, waitFor } from '../support/wait.js';
+import { isAlive } from '../support/process-alive.js';
 
 const clients = new Set<Redis>();
 
@@ -64,15 +65,6 @@ function connectRaw(port: number): Promise<void> {
     });
     s.once('error', reject);
   });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('startRedis: plain server', () => {

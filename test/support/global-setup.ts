@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { reapRecordedRedis, RUN_DIR_ENV } from './redis-server.js';
+import { isAlive } from './process-alive.js';
 
 const RUN_DIR_PREFIX = 're-test-run-';
 
@@ -46,11 +47,3 @@ function reapAbandonedRuns(): void {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

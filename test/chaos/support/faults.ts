@@ -10,6 +10,7 @@
 //
 // Node-level actions take one global lock: the data-loss rule (see `wipe`) must look at a mesh where no other
 // node is being wiped or restarted at the same moment.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import { encodeCdcEntry } from '../../../src/cdc/codec.js';
 import { DEFAULTS } from '../../../src/defaults.js';
@@ -264,7 +265,6 @@ interface LinkEffect {
   latencyMs?: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * JSON nested past the API's bound may be refused up front (400 `invalid_json`) instead of parsed: both are

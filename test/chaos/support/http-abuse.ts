@@ -4,6 +4,7 @@
 // record and never read the answer; meanwhile the workload keeps writing to the same node. The rule: no daemon
 // crashes, /health answers every probe, and the abused node keeps answering the workload's requests. Latencies
 // are figures, never assertions.
+import { setTimeout as sleep } from 'node:timers/promises';
 import net from 'node:net';
 import type { Cluster, ClusterNode } from './cluster.js';
 import type { Rng } from './rng.js';
@@ -142,4 +143,3 @@ export async function abuseHttp(node: ClusterNode, plan: AbusePlan, payloadLimit
   return result;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
