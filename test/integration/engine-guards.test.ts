@@ -9,9 +9,9 @@ import type { PeerConnection } from '../../src/peer/peer-connection.js';
 import { RedisPeerConnection } from '../../src/peer/redis-peer-connection.js';
 import type { RedisStore } from '../../src/store/redis-store.js';
 import type { StoreReader } from '../../src/store/local-store.js';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { Mesh, metricValue, streamHead } from '../support/mesh.js';
 import { waitFor } from '../support/wait.js';
+import { useProxiedPair } from '../support/use-mesh.js';
 
 function realConnection(peer: PeerConfig): RedisPeerConnection {
   return new RedisPeerConnection({ peerId: peer.node_id, prefix: peer.redis_prefix, endpoint: { redis_url: peer.redis_url } });
@@ -107,39 +107,22 @@ describe('shutdown drains the batch in flight', () => {
 });
 
 describe('health pings of an idle peer', () => {
-  let mesh: Mesh;
-  let proxy: FaultProxy | undefined;
-  beforeAll(async () => {
-    const p = await startFaultProxy({ host: '127.0.0.1', port: 1 });
-    proxy = p;
-    mesh = await Mesh.start({
-      nodes: 2,
-      start: false,
-      link: (from) => from === 1,
-      peerUrl: () => p.url(),
-      // No hot path: pings are the only calls to the peer.
-      settings: { hot_path: { enabled: false }, peer_health: { enabled: true, idle_threshold_sec: 0.1, ping_interval_sec: 0.1 } },
-    });
-    p.setTarget('127.0.0.1', mesh.node(0).server.port);
-    await mesh.node(1).engine.start();
-  });
-  afterAll(async () => {
-    await mesh?.stop();
-    await proxy?.close();
-  });
+  // No hot path: pings are the only calls to the peer.
+  const pair = useProxiedPair({ settings: { hot_path: { enabled: false }, peer_health: { enabled: true, idle_threshold_sec: 0.1, ping_interval_sec: 0.1 } } });
 
   it('pings it, opens its circuit when pings fail, and closes it when they succeed again', async () => {
-    const engine = mesh.node(1).engine;
+    const proxy = pair.proxy();
+    const engine = pair.mesh().node(1).engine;
     const circuit = (): string => engine.status().peers[0]!.circuit;
     await waitFor(async () => (await latencySamples(engine, 'node-0')) >= 2, { what: 'two pings answered' });
     expect(circuit()).toBe('closed');
 
-    proxy!.setMode('refuse');
-    proxy!.cutConnections();
+    proxy.setMode('refuse');
+    proxy.cutConnections();
     await waitFor(() => circuit() === 'open', { what: 'circuit opened by failed pings' });
     expect(await metricValue(engine, 'replication_peer_errors_total', { peer_id: 'node-0' })).toBeGreaterThanOrEqual(2);
 
-    proxy!.setMode('pass');
+    proxy.setMode('pass');
     await waitFor(() => circuit() === 'closed', { what: 'circuit closed by a ping that succeeded', timeoutMs: 20_000 });
   });
 });

@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplicationEngine } from '../../src/engine/replication-engine.js';
 import { captureLogs } from '../support/log-capture.js';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { Mesh, metricValue } from '../support/mesh.js';
 import { waitFor } from '../support/wait.js';
+import { useProxiedPair } from '../support/use-mesh.js';
 
 const lagGauge = (mesh: Mesh): Promise<number> => metricValue(mesh.node(1).engine, 'replication_lag_ms', { peer_id: 'node-0' });
 
@@ -52,41 +52,24 @@ describe('lag while paused by backpressure', () => {
 });
 
 describe('lag while the circuit is open', () => {
-  let mesh: Mesh;
-  let proxy: FaultProxy | undefined;
-  beforeAll(async () => {
-    // Pointed at node-0's Redis once it exists; node-1 reaches it only through the proxy.
-    const p = await startFaultProxy({ host: '127.0.0.1', port: 1 });
-    proxy = p;
-    mesh = await Mesh.start({
-      nodes: 2,
-      start: false,
-      link: (from) => from === 1,
-      peerUrl: () => p.url(),
-      settings: { peer_health: { enabled: false } },
-    });
-    p.setTarget('127.0.0.1', mesh.node(0).server.port);
-    await mesh.node(1).engine.start();
-  });
-  afterAll(async () => {
-    await mesh?.stop();
-    await proxy?.close();
-  });
+  const pair = useProxiedPair({ settings: { peer_health: { enabled: false } } });
 
   it('grows with the time the peer has been unreachable, and is measured again once it is back', async () => {
+    const mesh = pair.mesh();
+    const proxy = pair.proxy();
     const node1 = mesh.node(1);
     await mesh.node(0).store.put('before', Buffer.from('b'));
     await waitFor(() => node1.store.get('before'), { what: 'before on node-1' });
     await waitFor(async () => (await lagGauge(mesh)) === 0, { what: 'no lag' });
 
-    proxy!.setMode('refuse');
-    proxy!.cutConnections();
+    proxy.setMode('refuse');
+    proxy.cutConnections();
     await waitFor(() => node1.engine.status().peers[0]!.circuit === 'open', { what: 'circuit open' });
     // Nothing can be read from the peer: the lag is an upper bound that grows with the outage.
     await waitFor(async () => (await lagGauge(mesh)) >= 500, { what: 'lag gauge growing while unreachable' });
     expect(node1.engine.status().peers[0]!.lag_ms).toBeGreaterThanOrEqual(500);
 
-    proxy!.setMode('pass');
+    proxy.setMode('pass');
     await waitFor(async () => (await lagGauge(mesh)) === 0, { what: 'lag measured again: 0' });
   });
 });
