@@ -510,7 +510,16 @@ export class FaultRunner {
     this.note(what);
     const ids: string[] = [];
     for (const fields of entries) {
-      const id = await node.redis.xadd(node.keys.stream, '*', ...fields);
+      // The node's Redis may be under a memory-pressure fault: its XADD is refused (OOM) until that lifts.
+      const add = async (): Promise<string | null | false> => {
+        try {
+          return await node.redis.xadd(node.keys.stream, '*', ...fields);
+        } catch (err) {
+          if (err instanceof Error && /^OOM /.test(err.message)) return false;
+          throw err;
+        }
+      };
+      const id = await waitFor(add, { what: `an XADD into ${node.id}'s stream accepted (not OOM)`, timeoutMs: 20_000, intervalMs: 100 });
       if (id) ids.push(id);
     }
     // A reader's log line about the entry, by its id: a rejection, or a far-future stamp refused for now.
