@@ -266,9 +266,9 @@ export class ColdPathScheduler {
     return this.log.succeeded(record, run, isRequested);
   }
 
-  private failed(peerId: string, record: PeerRepairRecord, run: Extract<RepairRun, { result: 'failed' }> | null, error: RepairFailure, isRequested: boolean): RepairOutcome {
+  private failed(peerId: string, record: PeerRepairRecord, run: Extract<RepairRun, { result: 'failed' }> | null, failure: RepairFailure, isRequested: boolean): RepairOutcome {
     this.rootCache.invalidate(peerId); // the next attempt talks to the peer
-    return this.log.failed(record, peerId, run, error, isRequested);
+    return this.log.failed(record, peerId, run, failure, isRequested);
   }
 
   /** The first gate that stops this attempt, or null. Evaluated lazily, in order: asking the circuit has a side effect. */

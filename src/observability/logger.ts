@@ -31,14 +31,23 @@ export const REDACT_PATHS = [
 /**
  * pino's error serializer, less the arguments of the Redis command that failed: ioredis attaches
  * `command: { name, args }` to its errors, and an AUTH refused with WRONGPASS carries the password
- * there (other commands carry keys and record content). The name is kept.
+ * there (other commands carry keys and record content). The name is kept. Nested errors (an
+ * AggregateError's) are serialized too, so they are scrubbed the same way.
  */
 export function serializeError(err: unknown): unknown {
-  const out: unknown = pino.stdSerializers.err(err as Error);
-  if (typeof out !== 'object' || out === null || !('command' in out)) return out;
-  const command = (out as { command: unknown }).command;
-  const name = typeof command === 'object' && command !== null && 'name' in command ? (command as { name: unknown }).name : undefined;
-  return { ...out, command: { name } };
+  return withoutCommandArgs(pino.stdSerializers.err(err as Error), 0);
+}
+
+function withoutCommandArgs(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null || depth > 8) return value;
+  if (Array.isArray(value)) return value.map((item) => withoutCommandArgs(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    out[key] = key === 'command' && typeof field === 'object' && field !== null
+      ? { name: (field as { name?: unknown }).name }
+      : withoutCommandArgs(field, depth + 1);
+  }
+  return out;
 }
 
 export function createLogger(opts: LoggerOptions): Logger {

@@ -176,6 +176,12 @@ describe('logger', () => {
     expect(entry.err.command).toEqual({ name: 'auth' });
     expect(lines[0]).not.toContain('hunter2-secret');
     expect(lines[0]).not.toContain('peer-user');
+
+    log.warn({ err: new AggregateError([err], 'both peers refused') }, 'peers failed');
+    const nested = JSON.parse(lines[1]!) as { err: { aggregateErrors: { message: string; command: unknown }[] } };
+    expect(nested.err.aggregateErrors[0]!.message).toContain('WRONGPASS');
+    expect(nested.err.aggregateErrors[0]!.command).toEqual({ name: 'auth' });
+    expect(lines[1]).not.toContain('hunter2-secret');
   });
 
   it('silentLogger writes nothing', () => {
