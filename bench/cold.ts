@@ -8,7 +8,8 @@
  */
 import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../test/support/redis-server.js';
-import { delChange, putChange, uniquePrefix } from '../test/support/store-fixtures.js';
+import { uniquePrefix } from '../test/support/store-fixtures.js';
+import { delChange, putChange } from '../test/support/changes.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import { RedisStoreReader } from '../src/store/store-reader.js';
 import { compareWithPeer, repairWithPeer, type RepairRun } from '../src/cold-path/index.js';

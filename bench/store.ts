@@ -21,7 +21,8 @@ import type { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../test/support/redis-server.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import { formatHlc } from '../src/model/hlc.js';
-import { putChange, uniquePrefix } from '../test/support/store-fixtures.js';
+import { uniquePrefix } from '../test/support/store-fixtures.js';
+import { putChange } from '../test/support/changes.js';
 import { machine, markdownTable, printFigures, summarize, type Figure } from './support.js';
 
 const quick = process.argv.includes('--quick');

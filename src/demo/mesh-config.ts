@@ -13,7 +13,7 @@ import type { ReplicationConfig } from '../config/types.js';
 
 export const NODE_NAMES = ['london', 'paris', 'berlin'] as const;
 export type NodeName = (typeof NODE_NAMES)[number];
-/** The node the demo cuts off: every link to or from it goes through a TcpProxy. */
+/** The node the demo cuts off: every link to or from it goes through a fault proxy. */
 export const CUT_NODE: NodeName = 'berlin';
 
 export function nodeIdOf(name: NodeName): string {

@@ -8,20 +8,17 @@
  * - when the process dies without running any code (SIGKILL, a test worker killed), each
  *   server's small `sh` supervisor sees its stdin pipe from the demo close and stops it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { DemoError } from './demo-error.js';
+import { loopbackConfig, onFreePort, RedisStartError, spawnRedis } from './redis-process.js';
 import { errorMessage } from '../errors.js';
 
-const READY_LINE = 'Ready to accept connections';
 const READY_TIMEOUT_MS = 15_000;
 /** A server that ignores SIGTERM this long is SIGKILLed: cleanup must never hang. */
 const STOP_TIMEOUT_MS = 5_000;
-/** A port found free can be taken before redis binds it; try a fresh one a few times. */
-const BIND_ATTEMPTS = 5;
 const PID_LINE = /^supervised-pid (\d+)$/m;
 
 /**
@@ -83,82 +80,41 @@ export class RedisLauncher {
   /** Starts one server in `dir` (created); its output goes to `dir/redis.log`. */
   async start(name: string, dir: string): Promise<RedisProcess> {
     await mkdir(path.join(dir, 'data'), { recursive: true });
-    for (let attempt = 1; ; attempt++) {
-      const port = await freeLoopbackPort();
-      try {
-        return await this.launch(name, dir, port);
-      } catch (err) {
-        if (!(err instanceof PortTaken) || attempt >= BIND_ATTEMPTS) {
-          throw err instanceof DemoError ? err : new DemoError('redis_start_failed', `redis-server for ${name}: ${errorMessage(err)}`, { cause: err });
-        }
-      }
+    try {
+      return await onFreePort((port) => this.launch(name, dir, port));
+    } catch (err) {
+      const message = err instanceof RedisStartError ? err.message : `redis-server for ${name}: ${errorMessage(err)}`;
+      throw new DemoError('redis_start_failed', message, { cause: err });
     }
   }
 
   private async launch(name: string, dir: string, port: number): Promise<RedisProcess> {
     const confFile = path.join(dir, 'redis.conf');
-    await writeFile(confFile, [
-      // Loopback only: the demo never exposes a Redis to the network.
-      'bind 127.0.0.1',
-      `port ${port}`,
-      'daemonize no',
-      'logfile ""',
-      `dir "${path.join(dir, 'data')}"`,
-      // No persistence: nothing to clean up but the temp dir, nothing slow at shutdown.
-      'save ""',
-      'appendonly no',
-      '',
-    ].join('\n'));
+    // Loopback only: the demo never exposes a Redis to the network. No persistence: nothing to clean up but
+    // the temp dir, nothing slow at shutdown.
+    await writeFile(confFile, [...loopbackConfig(port, path.join(dir, 'data')), 'appendonly no', ''].join('\n'));
 
-    // Its own process group: a Ctrl-C on the terminal reaches the demo only, which then stops
-    // the nodes while their Redis is still up (a fast, clean shutdown) and the servers after.
-    const child = spawn('/bin/sh', ['-c', SUPERVISOR, this.executable, confFile], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    this.track(child);
-    child.stdin?.on('error', () => undefined); // EPIPE once the shell is gone: nothing to tell
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    void exited.then(() => this.untrack(child));
-    // The output must be drained (a full pipe would stall redis); keep it for --keep and errors.
+    // The output must be drained (a full pipe would stall redis); kept for --keep and errors.
     const log = createWriteStream(path.join(dir, 'redis.log'), { flags: 'a' });
     log.on('error', () => undefined); // a lost log line must not crash the demo
-    child.once('close', () => log.end());
-    let tail = '';
-    const lastLines = (): string => tail.split('\n').filter((l) => l.trim() !== '' && !PID_LINE.test(l)).slice(-8).join('\n');
-
-    const pid = await new Promise<number>((resolve, reject) => {
-      let ready = false;
-      const timer = setTimeout(() => {
-        killGroup(child, 'SIGKILL');
-        reject(new DemoError('redis_start_failed', `redis-server for ${name} not ready after ${READY_TIMEOUT_MS} ms:\n${lastLines()}`));
-      }, READY_TIMEOUT_MS);
-      let redisPid: number | null = null;
-      const onOutput = (chunk: Buffer): void => {
-        log.write(chunk);
-        if (ready) return;
-        tail += chunk.toString('utf8');
-        redisPid ??= Number(PID_LINE.exec(tail)?.[1] ?? Number.NaN) || null;
-        if (redisPid !== null && tail.includes(READY_LINE)) {
-          ready = true;
-          clearTimeout(timer);
-          resolve(redisPid);
-        }
-        tail = tail.slice(-4000);
-      };
-      child.stdout?.on('data', onOutput);
-      child.stderr?.on('data', onOutput);
-      child.once('error', (err) => {
-        clearTimeout(timer);
-        // Spawning itself failed: there will be no 'exit' to untrack it.
-        if (child.pid === undefined) this.untrack(child);
-        reject(new DemoError('redis_start_failed', `could not run ${this.executable}: ${err.message}`, { cause: err }));
-      });
-      child.once('exit', (code, signal) => {
-        if (ready) return;
-        clearTimeout(timer);
-        reject(/Address already in use/i.test(tail)
-          ? new PortTaken()
-          : new DemoError('redis_start_failed', `redis-server for ${name} exited (${signal ?? `code ${String(code)}`}) before it was ready:\n${lastLines()}`));
-      });
+    // Its own process group: a Ctrl-C on the terminal reaches the demo only, which then stops
+    // the nodes while their Redis is still up (a fast, clean shutdown) and the servers after.
+    const server = spawnRedis('/bin/sh', ['-c', SUPERVISOR, this.executable, confFile], { detached: true }, {
+      label: `redis-server for ${name}`,
+      readyTimeoutMs: READY_TIMEOUT_MS,
+      stdin: 'pipe',
+      onOutput: (chunk) => log.write(chunk),
+      isReady: (output) => PID_LINE.test(output),
+      hideLine: (line) => PID_LINE.test(line),
+      kill: (c) => killGroup(c, 'SIGKILL'),
     });
+    const { child, exited } = server;
+    this.track(child);
+    child.stdin?.on('error', () => undefined); // EPIPE once the shell is gone: nothing to tell
+    void exited.then(() => this.untrack(child));
+    child.once('close', () => log.end());
+    await server.ready;
+    const pid = Number(PID_LINE.exec(server.output())?.[1]);
 
     let stopping: Promise<void> | undefined;
     return {
@@ -198,8 +154,6 @@ export class RedisLauncher {
   }
 }
 
-class PortTaken extends Error {}
-
 /** Signals the supervisor's whole process group: the shell, its watchdog and redis. */
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
@@ -208,17 +162,4 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // already gone
   }
-}
-
-/** A loopback port free at the moment of asking (the test harness uses it too). */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }

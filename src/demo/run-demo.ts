@@ -4,7 +4,7 @@
  * configured through the real configuration parser. Three acts:
  *
  *   1. all connected: mixed writes on every node, replicated by the hot path;
- *   2. berlin cut off (its links go through TcpProxy): writes go on everywhere, circuits
+ *   2. berlin cut off (its links go through fault proxies): writes go on everywhere, circuits
  *      open, london's and paris's short streams are trimmed past berlin's cursors;
  *   3. healed, writes stopped: the hot path resumes, gaps trigger cold-path repairs (plus
  *      `repairNow()` calls), until every node holds the same records and Merkle root.
@@ -30,7 +30,7 @@ import { ProgressView, formatElapsed, formatLinkTable } from './progress-view.js
 import { findOnPath, REDIS_INSTALL_HINTS, RedisLauncher, type RedisProcess } from './redis-launcher.js';
 import { StoryEvents } from './story-events.js';
 import { Teardown } from './teardown.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { abortable, atMost, delay } from './waiting.js';
 import { applyOps, WorkloadPlanner, type TickMix } from './workload.js';
 import { errorMessage } from '../errors.js';
@@ -142,7 +142,7 @@ class DemoRun {
   private readonly startedAt = Date.now();
   private readonly planner: WorkloadPlanner;
   private readonly nodes: DemoNode[] = [];
-  private readonly proxies: TcpProxy[] = [];
+  private readonly proxies: FaultProxy[] = [];
 
   constructor(
     private readonly redisServer: string,
@@ -174,7 +174,7 @@ class DemoRun {
       return this.mix(p.putsPerTick + (name === 'london' ? p.londonBurstPerTick : 0));
     });
 
-    for (const proxy of this.proxies) proxy.heal();
+    for (const proxy of this.proxies) proxy.setMode('pass');
     const healedAt = Date.now();
     this.story.reportRepairs = true;
     this.view.event('act 3/3 — healed, writes stopped: hot path resumes, cold path repairs what streams lost', 'phase');
@@ -222,9 +222,9 @@ class DemoRun {
           routes.set(`${from}>${to}`, redisOf(to).url);
           continue;
         }
-        const proxy = await TcpProxy.start({ host: '127.0.0.1', port: redisOf(to).port });
+        const proxy = await startFaultProxy({ host: '127.0.0.1', port: redisOf(to).port });
         this.proxies.push(proxy);
-        routes.set(`${from}>${to}`, proxy.url);
+        routes.set(`${from}>${to}`, proxy.url());
       }
     }
 

@@ -4,7 +4,7 @@
  * size and blocks the event loop while doing it; this scanner keeps one byte per open
  * container (bounded by `maxDepth`) and runs as each chunk of the body arrives, so no single
  * step is longer than one chunk. Accepts exactly what strict UTF-8 decoding followed by
- * `JSON.parse` accepts, up to the depth limit (test/property/json-scan.test.ts checks that).
+ * `JSON.parse` accepts, up to the depth limit (test/property/http/json-scan.test.ts checks that).
  */
 
 const enum Mode {

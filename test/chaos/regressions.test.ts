@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TREE_FORMAT } from '../../src/merkle/tree-shape.js';
 import { PeerTimeoutError, RedisPeerConnection } from '../../src/peer/redis-peer-connection.js';
 import { RedisStore } from '../../src/store/redis-store.js';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { startFaultProxy, type FaultProxy } from '../../src/demo/fault-proxy.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { waitFor } from '../support/wait.js';
 

@@ -1,5 +1,5 @@
 // The contracts the fuzz targets check, one function per target, shared with the regression-corpus replay
-// (test/unit/fuzz-corpus.test.ts): a corpus input is checked by exactly the code that once failed on it.
+// (test/unit/fuzz/corpus.test.ts): a corpus input is checked by exactly the code that once failed on it.
 // Each checker throws (an AssertionError-like Error) when the contract is broken, and returns normally otherwise.
 import { createHash } from 'node:crypto';
 import { decodeCdcEntry, encodeCdcEntry, type DecodeOptions } from '../../src/cdc/codec.js';

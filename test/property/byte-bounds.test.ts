@@ -14,12 +14,12 @@ import { formatHlc } from '../../src/model/hlc.js';
 import { packChanges } from '../../src/store/commands/apply-args.js';
 import { applyChunks, packedSizeOf } from '../../src/store/commands/apply-chunks.js';
 import { assertStorableChange } from '../../src/store/validate-change.js';
+import { putChange } from '../support/changes.js';
 
 const NOW = 1_800_000_000_000;
 
 function put(key: string, size: number, i = 0): PutChange {
-  const content = Buffer.alloc(size, i % 251);
-  return { op: 'PUT', key, content, hash: sha256Hex(content), contentType: 'binary', version: 1, updatedAt: NOW, hlc: formatHlc(NOW, i), origin: 'peer' };
+  return putChange(key, Buffer.alloc(size, i % 251), NOW, 'peer', { hlc: formatHlc(NOW, i) });
 }
 
 function incompressible(key: string, size: number, i: number): PutChange {

@@ -1,12 +1,12 @@
 // Real redis-server processes for integration and chaos tests: one temp dir and one free loopback port each,
 // never the system Redis on 6379. Every process is tracked so none outlives the test run (see global-setup.ts).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, appendFileSync, constants as fsConstants, readdirSync, readFileSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { freeLoopbackPort } from '../../src/demo/redis-launcher.js';
+import { loopbackConfig, onFreePort, quoteConfValue, RedisStartError, spawnRedis } from '../../src/demo/redis-process.js';
 import { getTlsCerts } from './tls-certs.js';
 
 export interface RedisServerOptions {
@@ -73,11 +73,8 @@ export interface RedisServer {
 /** Env var naming the per-run dir where each process's pid is recorded (created by global-setup). */
 export const RUN_DIR_ENV = 'RE_TEST_RUN_DIR';
 
-const READY_LINE = 'Ready to accept connections';
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 15_000;
-const BIND_ATTEMPTS = 5;
-const LOG_TAIL_LINES = 40;
 
 const registry = new Set<ManagedRedis>();
 
@@ -107,8 +104,6 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
 export async function stopAllRedis(): Promise<void> {
   await Promise.all([...registry].map((s) => s.stop()));
 }
-
-class PortInUseError extends Error {}
 
 class ManagedRedis implements RedisServer {
   readonly host = '127.0.0.1' as const;
@@ -154,16 +149,10 @@ class ManagedRedis implements RedisServer {
   }
 
   async launchOnFreePort(): Promise<void> {
-    // A free port can be taken between probing and redis binding it: retry with a fresh one.
-    for (let attempt = 1; ; attempt++) {
-      this.boundPort = await freeLoopbackPort();
-      try {
-        await this.launch();
-        return;
-      } catch (err) {
-        if (!(err instanceof PortInUseError) || attempt >= BIND_ATTEMPTS) throw err;
-      }
-    }
+    await onFreePort(async (port) => {
+      this.boundPort = port;
+      await this.launch();
+    });
   }
 
   stop(): Promise<void> {
@@ -235,67 +224,30 @@ class ManagedRedis implements RedisServer {
     await writeFile(confFile, this.config());
     const logFile = path.join(this.dir, 'redis.log');
 
-    const child = spawn('redis-server', [confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const tail: string[] = [];
-    let ready = false;
-    let markExited!: () => void;
-    this.exited = new Promise<void>((resolve) => (markExited = resolve));
-    this.child = child;
-    if (child.pid !== undefined) recordServer(this.dir, child.pid);
-
-    await new Promise<void>((resolve, reject) => {
-      const fail = (err: Error): void => {
-        clearTimeout(timer);
-        reject(err);
-      };
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        fail(new Error(`redis-server on port ${this.port} not ready after ${READY_TIMEOUT_MS} ms:\n${tail.join('\n')}`));
-      }, READY_TIMEOUT_MS);
-
-      const onOutput = (chunk: Buffer): void => {
-        const text = chunk.toString('utf8');
-        appendFileSync(logFile, text);
-        tail.push(...text.split('\n').filter((l) => l.length > 0));
-        tail.splice(0, Math.max(0, tail.length - LOG_TAIL_LINES));
-        if (!ready && text.includes(READY_LINE)) {
-          ready = true;
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout?.on('data', onOutput);
-      child.stderr?.on('data', onOutput);
-
-      child.once('error', (err: NodeJS.ErrnoException) => {
-        if (child.pid === undefined) {
-          // Spawn itself failed: there will be no 'exit' event.
-          if (this.child === child) this.child = undefined;
-          markExited();
-        }
-        fail(err.code === 'ENOENT' ? notInstalledError() : err);
-      });
-
-      child.once('exit', (code, signal) => {
-        if (this.child === child) this.child = undefined;
-        markExited();
-        if (ready) return;
-        const log = tail.join('\n');
-        const why = `redis-server exited (${signal ?? `code ${String(code)}`}) before it was ready on port ${this.port}`;
-        fail(/Address already in use/.test(log) ? new PortInUseError(`${why}: port in use`) : new Error(`${why}:\n${log}`));
-      });
+    const server = spawnRedis('redis-server', [confFile], {}, {
+      label: `redis-server on port ${this.port}`,
+      readyTimeoutMs: READY_TIMEOUT_MS,
+      onOutput: (chunk) => appendFileSync(logFile, chunk),
     });
+    const { child } = server;
+    this.child = child;
+    this.exited = server.exited.then(() => {
+      if (this.child === child) this.child = undefined;
+    });
+    if (child.pid !== undefined) recordServer(this.dir, child.pid);
+    try {
+      await server.ready;
+    } catch (err) {
+      const enoent = err instanceof RedisStartError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+      throw enoent ? notInstalledError() : err;
+    }
   }
 
   private config(): string {
     const o = this.options;
     const lines = [
-      'bind 127.0.0.1',
+      ...loopbackConfig(null, this.dataDir),
       'protected-mode no',
-      'daemonize no',
-      'logfile ""',
-      `dir ${quote(this.dataDir)}`,
-      'save ""',
       // Lets chaos tests stall a node (DEBUG SLEEP) from loopback only.
       'enable-debug-command local',
     ];
@@ -303,9 +255,9 @@ class ManagedRedis implements RedisServer {
       lines.push(
         'port 0',
         `tls-port ${this.port}`,
-        `tls-cert-file ${quote(this.tlsSetup.serverCertFile)}`,
-        `tls-key-file ${quote(this.tlsSetup.serverKeyFile)}`,
-        `tls-ca-cert-file ${quote(this.tlsSetup.client.caFile)}`,
+        `tls-cert-file ${quoteConfValue(this.tlsSetup.serverCertFile)}`,
+        `tls-key-file ${quoteConfValue(this.tlsSetup.serverKeyFile)}`,
+        `tls-ca-cert-file ${quoteConfValue(this.tlsSetup.client.caFile)}`,
         'tls-auth-clients optional',
       );
     } else {
@@ -314,18 +266,13 @@ class ManagedRedis implements RedisServer {
     lines.push(o.persistence ? 'appendonly yes' : 'appendonly no');
     if (o.persistence) lines.push('appendfsync always');
     if (o.maxmemory !== undefined) lines.push(`maxmemory ${o.maxmemory}`, 'maxmemory-policy noeviction');
-    if (o.password !== undefined) lines.push(`requirepass ${quote(o.password)}`);
-    for (const [name, value] of Object.entries(o.config ?? {})) lines.push(`${name} ${quote(value)}`);
+    if (o.password !== undefined) lines.push(`requirepass ${quoteConfValue(o.password)}`);
+    for (const [name, value] of Object.entries(o.config ?? {})) lines.push(`${name} ${quoteConfValue(value)}`);
     if (o.aclUser) {
-      lines.push(`user ${quote(o.aclUser.username)} on ${quote(`>${o.aclUser.password}`)} ~* &* +@all`);
+      lines.push(`user ${quoteConfValue(o.aclUser.username)} on ${quoteConfValue(`>${o.aclUser.password}`)} ~* &* +@all`);
     }
     return `${lines.join('\n')}\n`;
   }
-}
-
-/** Double-quoted redis.conf argument (sdssplitargs rules). */
-function quote(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
 }
 
 interface TlsSetup {

@@ -1,9 +1,7 @@
 /** Helpers to build stores and changes in tests. */
 import { randomBytes } from 'node:crypto';
 import { RedisStore, type RedisStoreOptions } from '../../src/store/redis-store.js';
-import type { Change, PutChange, DelChange } from '../../src/model/change.js';
-import { sha256Hex } from '../../src/model/content-hash.js';
-import { formatHlc } from '../../src/model/hlc.js';
+import type { Change } from '../../src/model/change.js';
 
 /** A fresh, unique prefix so tests sharing a redis-server never see each other's keys. */
 export function uniquePrefix(label = 't'): string {
@@ -12,18 +10,6 @@ export function uniquePrefix(label = 't'): string {
 
 export function openStore(url: string, options: Partial<RedisStoreOptions> & { nodeId: string }): Promise<RedisStore> {
   return RedisStore.connect({ url, prefix: uniquePrefix(options.nodeId), ...options });
-}
-
-export function putChange(key: string, content: string | Buffer, hlcMs: number, origin: string, extra: Partial<PutChange> = {}): PutChange {
-  const buf = typeof content === 'string' ? Buffer.from(content) : content;
-  return {
-    op: 'PUT', key, content: buf, hash: sha256Hex(buf), contentType: 'binary', version: 1, updatedAt: hlcMs,
-    hlc: typeof extra.hlc === 'string' ? extra.hlc : formatHlc(hlcMs, 0), origin, ...extra,
-  };
-}
-
-export function delChange(key: string, hlcMs: number, origin: string, logical = 0): DelChange {
-  return { op: 'DEL', key, hlc: formatHlc(hlcMs, logical), origin, updatedAt: hlcMs };
 }
 
 /** Every record (live and tombstone) of a store, via its tree leaves: key → leaf. */

@@ -1,6 +1,6 @@
 // Vitest helpers: a Mesh for the enclosing describe block (started in beforeAll, stopped in afterAll).
 import { afterAll, beforeAll } from 'vitest';
-import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
+import { startFaultProxy, type FaultProxy } from '../../src/demo/fault-proxy.js';
 import { Mesh, type MeshOptions } from './mesh.js';
 
 function getter<T>(name: string, value: () => T | undefined): () => T {

@@ -33,3 +33,21 @@ export function useRedisClient(server: () => RedisServer): () => Redis {
     return client;
   };
 }
+
+/** `count` redis-servers started side by side for the enclosing describe block; returns a getter. */
+export function useRedisServers(count: number, options: RedisServerOptions = {}): () => RedisServer[] {
+  let servers: RedisServer[] | undefined;
+  beforeAll(async () => {
+    const started = await Promise.allSettled(Array.from({ length: count }, () => startRedis(options)));
+    servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+  });
+  afterAll(async () => {
+    await Promise.allSettled((servers ?? []).map((s) => s.stop()));
+  });
+  return () => {
+    if (!servers) throw new Error('useRedisServers(): the servers are only available inside tests (after beforeAll)');
+    return servers;
+  };
+}

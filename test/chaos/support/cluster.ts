@@ -13,7 +13,7 @@ import { StoreKeys } from '../../../src/store/keys.js';
 import { parseLeaf } from '../../../src/store/leaf.js';
 import { bucketOf } from '../../../src/merkle/tree-shape.js';
 import { DaemonProcess, runCli, type LogLine } from '../../support/daemon-process.js';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
+import { startFaultProxy, type FaultProxy } from '../../../src/demo/fault-proxy.js';
 import { startRedis, type RedisServer } from '../../support/redis-server.js';
 import { waitFor } from '../../support/wait.js';
 import type { ListedRecord, Stamp } from './oracle.js';
