@@ -29,9 +29,12 @@ export function buildEngineChild(): string {
   }));
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', config], { stdio: 'inherit' });
   // The store loads its Lua scripts from beside its compiled module (as scripts/copy-lua.mjs does for dist/).
-  const luaSrc = path.join(ROOT, 'src', 'store', 'commands');
-  const luaOut = path.join(OUT, 'src', 'store', 'commands');
-  for (const f of readdirSync(luaSrc)) if (f.endsWith('.lua')) copyFileSync(path.join(luaSrc, f), path.join(luaOut, f));
+  for (const dir of ['commands', path.join('commands', 'includes')]) {
+    const luaSrc = path.join(ROOT, 'src', 'store', dir);
+    const luaOut = path.join(OUT, 'src', 'store', dir);
+    mkdirSync(luaOut, { recursive: true });
+    for (const f of readdirSync(luaSrc)) if (f.endsWith('.lua')) copyFileSync(path.join(luaSrc, f), path.join(luaOut, f));
+  }
   built = path.join(OUT, 'bench', 'engine-child.js');
   return built;
 }

@@ -5,7 +5,7 @@
  * combined by XOR (TicTac AAE): a write changes its leaf, bucket, branch and root in
  * O(1) each, and equal leaf sets give equal roots whatever the write order.
  *
- * store/commands/lib.lua computes the same things inside Redis; the property tests
+ * store/commands/includes/ (leaf.lua, tree.lua) compute the same things inside Redis; the property tests
  * check that the root Redis keeps equals `rootOf` over the same leaves.
  */
 import { hash } from 'node:crypto';

@@ -1,7 +1,7 @@
 /**
  * Hybrid logical clock stamps (docs/architecture.md): physical milliseconds + a logical counter,
  * fixed width so that string order equals time order: `0001735776000000-00000`.
- * Pure functions; the store keeps the last stamp durably (see store/commands, whose lib.lua
+ * Pure functions; the store keeps the last stamp durably (see store/commands, whose includes/stamps.lua
  * implements nextHlc and successorHlc with the same rules).
  *
  * Bounds (docs/reliability.md, "Extreme stamps"): the physical part is at most

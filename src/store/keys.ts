@@ -1,6 +1,6 @@
 /**
  * The Redis key layout of a store, built in one place (docs/wire-format.md).
- * The Lua scripts build the same names in store/commands/lib.lua; the integration tests
+ * The Lua scripts build the same names in store/commands/includes/keys.lua; the integration tests
  * read through these builders what the scripts wrote, so the two cannot drift silently.
  *
  * Under the node's prefix P:

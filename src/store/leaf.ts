@@ -2,7 +2,7 @@
  * A leaf as the store keeps it in its bucket's leaves hash (docs/wire-format.md): the leaf digest
  * (20 bytes), then "<hlc> <0|1> <hash> <origin> <content_type> <version> <updated_at>
  * <trace_parent>" — the stamp the cold path compares and the record's metadata. The Lua side
- * (commands/lib.lua: leaf_value, parse_leaf) reads and writes the same bytes.
+ * (commands/includes/leaf.lua: leaf_value, parse_leaf) reads and writes the same bytes.
  */
 import { ReplicationError } from '../errors.js';
 import { CONTENT_TYPES, type Change, type ContentType } from '../model/change.js';

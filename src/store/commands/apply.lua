@@ -20,6 +20,9 @@
 -- not applied, and it does not move the clock (src/model/future-stamp.ts). The caller leaves such
 -- changes out already; this is the store's own check, one comparison per batch when none is.
 -- Returns one outcome per change: 1 applied, 0 stale, 2 duplicate, 3 too far ahead.
+--- @include "stamps"
+--- @include "record"
+--- @include "cdc"
 local p = ARGV[1]
 local do_emit = ARGV[2] == '1'
 local maxlen = ARGV[3]
@@ -76,8 +79,7 @@ for i = 1, n do
   end
 end
 
-tree_flush(p)
-index_flush(p)
+flush_pending(p)
 -- One approximate trim for the whole batch instead of one per XADD (the script is atomic: no
 -- reader sees the stream longer than it would have been).
 if emitted then redis.call('XTRIM', k_stream(p), 'MAXLEN', '~', maxlen) end

@@ -3,6 +3,8 @@
 -- in the server instead of 256 pipelined replies per branch for the client to parse.
 -- ARGV: prefix, then branch ids (2 hex digits each). Returns per branch one string of 256 × 20
 -- bytes, the digests of its buckets 00…ff in order, all zeros where a bucket is empty.
+--- @flags no-writes
+--- @include "keys"
 local p = ARGV[1]
 local ZERO = string.rep('\0', 20)
 local SUFFIXES = {}

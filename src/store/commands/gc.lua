@@ -2,6 +2,7 @@
 -- removing their leaves from the tree (docs/architecture.md: by the stamp's time, so every node drops
 -- a tombstone at about the same moment).
 -- ARGV: prefix, cutoff_ms, limit. Returns the number of tombstones dropped.
+--- @include "record"
 local p, cutoff, limit = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local keys = redis.call('ZRANGEBYSCORE', k_tombs(p), '-inf', cutoff, 'LIMIT', 0, limit)
 local dropped = 0
@@ -17,5 +18,5 @@ for _, key in ipairs(keys) do
   end
   redis.call('ZREM', k_tombs(p), key)
 end
-tree_flush(p)
+flush_pending(p)
 return dropped

@@ -1,11 +1,11 @@
 /**
- * The store's Lua scripts, loaded once from the .lua files beside this module. Each script
- * is lib.lua + its own file; it runs with EVALSHA and falls back to EVAL when the server
- * does not know the script yet (NOSCRIPT: a restarted or flushed Redis).
+ * The store's Lua scripts, loaded once from the .lua files beside this module: each is its own
+ * file with the includes it names inlined (script-source.ts). A script runs with EVALSHA and falls
+ * back to EVAL when the server does not know it yet (NOSCRIPT: a restarted or flushed Redis).
  */
-import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { assemble } from './script-source.js';
 
 type Arg = string | Buffer | number;
 
@@ -44,8 +44,7 @@ export class LuaScript {
 }
 
 function load(name: string): LuaScript {
-  const read = (file: string): string => readFileSync(new URL(`./${file}`, import.meta.url), 'utf8');
-  return new LuaScript(name, `${read('lib.lua')}\n${read(`${name}.lua`)}`);
+  return new LuaScript(name, assemble(name).source);
 }
 
 export const scripts = {

@@ -4,6 +4,9 @@
 -- writes the v3 marker.
 -- ARGV: prefix, v2 marker, v3 marker, branch index (0-255). Returns the next branch index, or
 -- -1 when the store is not (or no longer) a v2 store at that point of its migration.
+--- @include "builtins"
+--- @include "keys"
+--- @include "leaf"
 local p, v2, v3, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local meta = k_meta(p)
 local PROGRESS = 'migrating_v3' -- META_FIELDS.migration in keys.ts

@@ -2,7 +2,9 @@
 -- clock too; raised back to the last stamp the engine saw it hold, it never issues a stamp below one
 -- it had already issued or seen, so a local write made after the loss still beats what peers hold.
 -- Returns 1 when the clock was raised.
-local meta = ARGV[1] .. 'm:meta'
+--- @include "keys"
+--- @include "stamps"
+local meta = k_meta(ARGV[1])
 local current = redis.call('HGET', meta, 'hlc')
 if current and not bytes_lt(current, ARGV[2]) then return 0 end
 redis.call('HSET', meta, 'hlc', ARGV[2])

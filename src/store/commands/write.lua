@@ -3,6 +3,9 @@
 -- ARGV: prefix, node_id, now_ms, cdc_maxlen, op, key, content, hash, content_type, wire_data, trace_parent,
 -- max_ahead_ms (the clock never runs further ahead of now_ms: store.max_future_skew)
 -- Returns { hlc, version }.
+--- @include "stamps"
+--- @include "record"
+--- @include "cdc"
 local p, origin, now, maxlen = ARGV[1], ARGV[2], checked_ms(ARGV[3], 'now_ms'), ARGV[4]
 local op, key, content, hash, ctype, wire, tp = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
 local cap = math.min(HLC_MAX_PHYSICAL, now + checked_ms(ARGV[12], 'max_ahead_ms'))
@@ -36,8 +39,7 @@ local deleted = '0'
 if op == 'DEL' then deleted = '1'; hash = ''; ctype = '' end
 local leaf = leaf_value(leaf_digest(key, hlc, origin, hash, deleted), hlc, deleted, hash, origin, ctype, version, updated, tp)
 store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, content)
-tree_flush(p)
-index_flush(p)
+flush_pending(p)
 if op == 'PUT' then
   emit(p, maxlen, op, key, hash, wire, put_meta(ctype, version, updated, tp, hlc, origin))
 else
