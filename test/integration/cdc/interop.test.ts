@@ -1,6 +1,6 @@
 // The decoder against entries in the Rust sync-engine's exact format (docs/wire-format.md), written to
 // and read back from a real redis-server, so the bytes are what XREAD really returns.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeCdcEntry, encodeCdcEntry } from '../../../src/cdc/codec.js';
 import { sha256Hex } from '../../../src/model/content-hash.js';
@@ -24,15 +24,15 @@ interface InteropCase {
   };
 }
 
-// The cases are vendored (test/fixtures/interop/, copied from the project's shared/interop/) so that a
-// clone of this repository runs them on its own. Where the shared copy sits beside the repository, as in
-// the project's CI, the vendored one must still equal it: a changed vector fails here until re-copied.
+// The cases are the Rust sync-engine's own vectors, vendored in test/fixtures/interop/ so that a clone of
+// this repository runs them on its own. To check them against a newer copy of the vectors, point
+// RE_INTEROP_VECTORS at it: the vendored file must then equal it, or this file fails until re-copied.
 const VENDORED = new URL('../../fixtures/interop/sync-engine-cdc.json', import.meta.url);
-const SHARED = new URL('../../../../shared/interop/sync-engine-cdc.json', import.meta.url);
 const fixtureText = readFileSync(VENDORED, 'utf8');
 const fixture = JSON.parse(fixtureText) as { cases: InteropCase[] };
-if (existsSync(SHARED) && readFileSync(SHARED, 'utf8') !== fixtureText) {
-  throw new Error(`test/fixtures/interop/sync-engine-cdc.json differs from ${SHARED.pathname}: copy the shared vectors again`);
+const upstream = process.env.RE_INTEROP_VECTORS;
+if (upstream !== undefined && upstream !== '' && readFileSync(upstream, 'utf8') !== fixtureText) {
+  throw new Error(`test/fixtures/interop/sync-engine-cdc.json differs from ${upstream} (RE_INTEROP_VECTORS): copy the vectors again`);
 }
 const PEER = 'rust-peer';
 
