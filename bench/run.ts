@@ -2,7 +2,8 @@
  * npm run bench [-- --quick] [-- --json] [-- --only b1,b4] [-- --runs N] [-- --profile]
  *
  * The benchmark suite (BENCHMARKS.md): B1 hot-path throughput, B2 replication lag, B3 cold
- * path, B4 store writes, B5 the engine's peak memory during B1 and B2. Every figure is the
+ * path, B4 store writes, B5 the engine's peak memory during B1 and B2, B6 HTTP PUT through the
+ * daemon and B7 Redis memory per record (measured in B6's runs). Every figure is the
  * median of several runs with its min–max. Real redis-servers from the test harness, on
  * loopback; engines in their own processes (bench/engine-child.ts).
  *
@@ -19,6 +20,7 @@ import { runB1 } from './b1-hot-path.js';
 import { runB2 } from './b2-lag.js';
 import { runB3 } from './b3-cold.js';
 import { runB4 } from './b4-store.js';
+import { runB6 } from './b6-http-put.js';
 import { B5_TARGET_MB, memorySection } from './b5-memory.js';
 import { buildEngineChild } from './build-engine.js';
 import { markdownRows, met, printSection, type RunOptions, type Section } from './report.js';
@@ -31,7 +33,7 @@ const value = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 
-const ALL = ['b1', 'b2', 'b3', 'b4', 'b5'] as const;
+const ALL = ['b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7'] as const;
 type BenchId = (typeof ALL)[number];
 
 async function main(): Promise<number> {
@@ -79,6 +81,8 @@ async function main(): Promise<number> {
   }
   if (only.includes('b3')) await attempt('B3', async () => void sections.push(await runB3(o)));
   if (only.includes('b4')) await attempt('B4', async () => void sections.push(await runB4(o)));
+  // B7 (memory per record) is measured during B6's runs: asking for either runs both.
+  if (only.includes('b6') || only.includes('b7')) await attempt('B6', async () => void sections.push(...(await runB6(o))));
   if (b1Rss || b2Rss) sections.push(memorySection(b1Rss, b2Rss));
 
   for (const s of sections) printSection(s);
