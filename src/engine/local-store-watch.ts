@@ -114,10 +114,13 @@ export class LocalStoreWatch {
   private async react(change: LocalDataChange, lastClock: string | null): Promise<void> {
     const { store, logger } = this.deps;
     this.deps.forgetRecentStamps();
-    // Before anything is reported: whoever waits for the report may write at once.
-    if (lastClock !== null && store.raiseClock) {
+    // Before anything is reported: whoever waits for the report may write at once. Up to the last
+    // check's clock, and to the stamps this process wrote or applied since that check.
+    const written = store.highestStamp?.() ?? null;
+    const floor = lastClock === null || (written !== null && written > lastClock) ? written : lastClock;
+    if (floor !== null && store.raiseClock) {
       try {
-        if (await store.raiseClock(lastClock)) logger.warn({ hlc: lastClock }, 'local store clock raised back to the last stamp it held');
+        if (await store.raiseClock(floor)) logger.warn({ hlc: floor }, 'local store clock raised back to the last stamp it held');
       } catch (err) {
         logger.warn({ err }, 'could not raise the local store clock; the repair goes on');
       }

@@ -66,6 +66,12 @@ export interface LocalStore extends StoreReader {
   checkData?(): Promise<StoreDataState>;
   /** Raises the store's clock to at least `hlc`; true when it was lower. Optional (with checkData). */
   raiseClock?(hlc: string): Promise<boolean>;
+  /**
+   * The greatest stamp this process has written or applied to the store, or null. Kept in memory, so
+   * it survives the store losing its data: a write made since the last data check is above that
+   * check's clock, and the clock must be raised above it too.
+   */
+  highestStamp?(): string | null;
 }
 
 /** See LocalStore.checkData. */

@@ -20,6 +20,8 @@ import { connectOnce, createRedisClient } from '../redis/connect.js';
 import { scripts } from './commands/index.js';
 import { applyArgs } from './commands/apply-args.js';
 import { applyChunks } from './commands/apply-chunks.js';
+import { packedWriteBytes, runWrites, type LocalWrite, type WriteContext, type WriteOutcome } from './commands/write.js';
+import { GroupCommit } from './group-commit.js';
 import { META_FIELDS } from './keys.js';
 import { RedisStoreReader, changeToRecord } from './store-reader.js';
 import { parseLeaf } from './leaf.js';
@@ -37,6 +39,10 @@ import type {
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const GC_BATCH = 1000;
 const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'stale', 1: 'applied', 2: 'duplicate', 3: 'future' };
+/** Local writes per script call, and such calls waiting for Redis at once (group-commit.ts). */
+const WRITES_PER_CALL = 256;
+const WRITE_CALLS_IN_FLIGHT = 2;
+const EMPTY = Buffer.alloc(0);
 /** Changes per apply script call (see applyChanges); measured in bench/b1-hot-path.ts. */
 export const APPLY_CHUNK = 500;
 
@@ -55,6 +61,9 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
   private readonly now: () => number;
   private readonly memory: MemoryGuard;
   private readonly calls: PendingCalls;
+  private readonly writes: GroupCommit<LocalWrite, WriteOutcome>;
+  /** See highestStamp(). */
+  private highest: string | null = null;
 
   private constructor(redis: Redis, ownsClient: boolean, options: RedisStoreOptions) {
     super(redis, options.prefix ?? '');
@@ -71,6 +80,10 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
     const threshold = checkedThreshold(options.memoryThreshold ?? DEFAULTS.memoryThreshold);
     const pollIntervalMs = checkedPollInterval(options.memoryPollIntervalMs ?? 1000);
     this.memory = new MemoryGuard(() => this.call(() => redis.info('memory')), { threshold, pollIntervalMs, now: this.now });
+    // Concurrent local writes share one script call (group-commit.ts); each is acknowledged once Redis has it.
+    this.writes = new GroupCommit((batch) => this.call(() => runWrites(redis, this.writeContext(), batch)), {
+      maxInFlight: WRITE_CALLS_IN_FLIGHT, maxCount: WRITES_PER_CALL, maxBytes: () => this.maxApplyBytes, sizeOf: packedWriteBytes,
+    });
     // Re-asserts the tree format marker whenever the client (re)connects; see restoreFormatMarker.
     this.calls = new PendingCalls(redis, () => {
       if (!this.calls.closed) void restoreFormatMarker({ redis, keys: this.keys });
@@ -185,19 +198,15 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
       throw new ValidationError('invalid_trace_parent', 'traceParent', 'is not a W3C traceparent value');
     }
     const hash = sha256Hex(content);
-    const wire = compressForWire(content);
-    const [hlc, version] = (await this.call(() => scripts.write.run(this.redis, [
-      this.keys.prefix, this.nodeId, this.wallClock(), this.cdcMaxlen,
-      'PUT', key, content, hash, contentType, wire, traceParent, this.maxFutureSkewMs,
-    ]))) as [string, string];
-    return { key, hash, hlc, origin: this.nodeId, version: Number(version) };
+    const { hlc, version } = await this.writes.submit({ op: 'PUT', key, content, hash, contentType, wire: compressForWire(content), traceParent });
+    this.noteStamp(hlc);
+    return { key, hash, hlc, origin: this.nodeId, version };
   }
 
   async delete(key: string): Promise<DeleteResult> {
     assertValidKey(key);
-    const [hlc] = (await this.call(() => scripts.write.run(this.redis, [
-      this.keys.prefix, this.nodeId, this.wallClock(), this.cdcMaxlen, 'DEL', key, '', '', '', '', '', this.maxFutureSkewMs,
-    ]))) as [string, string];
+    const { hlc } = await this.writes.submit({ op: 'DEL', key, content: EMPTY, hash: '', contentType: '', wire: EMPTY, traceParent: '' });
+    this.noteStamp(hlc);
     return { key, hlc, origin: this.nodeId };
   }
 
@@ -273,8 +282,24 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
     return Promise.all(calls).then((codes) => {
       const outcomes = codes.flat();
       let next = 0;
-      return changes.map((_, i) => (future[i] ? 'future' : OUTCOMES[outcomes[next++]!] ?? 'stale'));
+      return changes.map((c, i): ApplyOutcome => {
+        const outcome = future[i] ? 'future' : OUTCOMES[outcomes[next++]!] ?? 'stale';
+        if (outcome === 'applied') this.noteStamp(c.hlc);
+        return outcome;
+      });
     });
+  }
+
+  private writeContext(): WriteContext {
+    return { prefix: this.keys.prefix, nodeId: this.nodeId, nowMs: this.wallClock(), cdcMaxlen: this.cdcMaxlen, maxAheadMs: this.maxFutureSkewMs };
+  }
+
+  highestStamp(): string | null {
+    return this.highest;
+  }
+
+  private noteStamp(hlc: string): void {
+    if (this.highest === null || hlc > this.highest) this.highest = hlc;
   }
 
   /** The wall clock, checked: the scripts' clock arithmetic is exact only within the stamp range. */

@@ -15,11 +15,24 @@ import { silentLogger } from '../../../src/observability/logger.js';
 import { applyArgs } from '../../../src/store/commands/apply-args.js';
 import { putChange } from '../../support/changes.js';
 import { useMesh } from '../../support/use-mesh.js';
+import { packWrites, runWrites, type LocalWrite } from '../../../src/store/commands/write.js';
 
 const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 function put(key: string, content: string, hlc: string, origin: string): PutChange {
   return putChange(key, content, Date.now(), origin, { hlc });
+}
+
+const putWrite = (key: string, content: Buffer): LocalWrite => ({
+  op: 'PUT', key, content, hash: sha256Hex(content), contentType: 'binary', wire: compressForWire(content), traceParent: '',
+});
+const delWrite = (key: string): LocalWrite => ({ op: 'DEL', key, content: Buffer.alloc(0), hash: '', contentType: '', wire: Buffer.alloc(0), traceParent: '' });
+
+/** One write through write.lua as node-0 with the given wall clock and bound; its stamp. */
+async function writeOne(node: MeshNode, nowMs: number, maxAheadMs: number, write: LocalWrite): Promise<string> {
+  const [reply] = await runWrites(node.store.client, { prefix: node.prefix, nodeId: 'node-0', nowMs, cdcMaxlen: 1000, maxAheadMs }, [write]);
+  if (!reply?.ok) throw reply?.error ?? new Error('no reply');
+  return reply.value.hlc;
 }
 
 /** A PUT entry as a peer writing `hlc` verbatim would put it on its stream (no validation on the way). */
@@ -88,8 +101,9 @@ describe('stamps beyond the range (defect 2)', () => {
 
   it('the Lua scripts refuse a wall clock or bound outside the stamp range instead of rounding it', async () => {
     const n0 = mesh.node(0);
+    // Raw arguments (write.lua's ARGV order), past the typed wrapper: the script's own check is under test.
     const args = (now: number | string, bound: number | string): (string | number | Buffer)[] =>
-      [n0.prefix, 'node-0', now, 1000, 'PUT', 'lua/now', Buffer.from('x'), sha256Hex(Buffer.from('x')), 'binary', compressForWire(Buffer.from('x')), '', bound];
+      [n0.prefix, 'node-0', now, 1000, bound, 1, packWrites([putWrite('lua/now', Buffer.from('x'))])];
     await expect(scripts.write.run(n0.store.client, args('9007199254740993', 0))).rejects.toThrow(/invalid now_ms/);
     await expect(scripts.write.run(n0.store.client, args(Date.now(), 'soon'))).rejects.toThrow(/invalid max_ahead_ms/);
     expect(await n0.store.get('lua/now')).toBeNull();
@@ -118,8 +132,7 @@ describe('stamps beyond the range (defect 2)', () => {
     ] as const) {
       await n0.store.client.hset(`${n0.prefix}m:meta`, 'hlc', clock);
       const key = `lua/exact/${clock}`;
-      const reply = (await scripts.write.run(n0.store.client, [n0.prefix, 'node-0', now, 1000, 'DEL', key, '', '', '', '', '', bound])) as string[];
-      expect(reply[0]).toBe(want);
+      expect(await writeOne(n0, now, bound, delWrite(key))).toBe(want);
       expect(nextHlc(clock, now, bound)).toBe(want);
     }
   });
@@ -138,8 +151,7 @@ describe('Lua and TypeScript clocks agree (defect 2)', () => {
     let n = 0;
     await fc.assert(fc.asyncProperty(clock, ms, fc.oneof(fc.integer({ min: 0, max: 60_000 }), fc.integer({ min: 0, max: top })), async (last, now, bound) => {
       await n0.store.client.hset(`${n0.prefix}m:meta`, 'hlc', last);
-      const reply = (await scripts.write.run(n0.store.client, [n0.prefix, 'node-0', now, 1000, 'DEL', `agree/${n++}`, '', '', '', '', '', bound])) as string[];
-      expect(reply[0]).toBe(nextHlc(last, now, bound));
+      expect(await writeOne(n0, now, bound, delWrite(`agree/${n++}`))).toBe(nextHlc(last, now, bound));
     }), { numRuns: 300 });
   });
 });
@@ -158,7 +170,7 @@ describe('far-future stamps (defect 3): refused, never moving the clock, accepte
     // node-0's wall clock runs 10 minutes fast: it stamps its own write accordingly (the real write script).
     const ahead = T0 + 10 * 60_000;
     const content = Buffer.from('from the future');
-    await scripts.write.run(n0.store.client, [n0.prefix, 'node-0', ahead, 1000, 'PUT', 'fast/k', content, sha256Hex(content), 'binary', compressForWire(content), '', 60_000]);
+    await writeOne(n0, ahead, 60_000, putWrite('fast/k', content));
     await xadd(n0, encodeCdcEntry(put('fast/marker', 'm', formatHlc(T0), 'node-0')));
 
     await waitFor(() => n1.store.get('fast/marker'), { what: 'the marker after the future entry on node-1' });

@@ -17,9 +17,10 @@ function cursorsWith(state: StoreDataState | null): CursorStore {
   };
 }
 
-function watch(answers: (StoreDataState | Error)[], cursors: CursorStore): { w: LocalStoreWatch; repairs: number[] } {
+function watch(answers: (StoreDataState | Error)[], cursors: CursorStore, extra: Partial<LocalStore> = {}): { w: LocalStoreWatch; repairs: number[] } {
   const repairs: number[] = [];
   const store = {
+    ...extra,
     checkData: () => {
       const next = answers.shift();
       return next instanceof Error || next === undefined ? Promise.reject(next ?? new Error('no answer')) : Promise.resolve(next);
@@ -55,5 +56,38 @@ describe('LocalStoreWatch at start', () => {
     await w.begin(cursors);
     await w.check();
     expect(repairs).toEqual([1]);
+  });
+});
+
+describe('LocalStoreWatch after a loss while running', () => {
+  // Every check advances the epoch; the last check before the flush saw the clock at 0001800000000000.
+  const running = (epoch: number): StoreDataState => ({ incarnation: 'old', fresh: false, epoch, serverRunId: 'r1', clock: '0001800000000000-00000' });
+  const flushed: StoreDataState = { incarnation: 'new', fresh: true, epoch: 1, serverRunId: 'r1', clock: null };
+
+  it('raises the clock above the stamps written since the last check, not only to that check\'s clock', async () => {
+    const raised: string[] = [];
+    const cursors = cursorsWith(null);
+    const { w, repairs } = watch([running(7), running(8), flushed], cursors, {
+      raiseClock: (hlc: string) => Promise.resolve(raised.push(hlc) > 0),
+      highestStamp: () => '0001800000001500-00003',
+    });
+    await w.begin(cursors);
+    await w.check();
+    await w.check();
+    expect(repairs).toEqual([1]);
+    expect(raised).toEqual(['0001800000001500-00003']);
+  });
+
+  it('raises it to the last check\'s clock when nothing newer was written', async () => {
+    const raised: string[] = [];
+    const cursors = cursorsWith(null);
+    const { w } = watch([running(7), running(8), flushed], cursors, {
+      raiseClock: (hlc: string) => Promise.resolve(raised.push(hlc) > 0),
+      highestStamp: () => '0001700000000000-00000',
+    });
+    await w.begin(cursors);
+    await w.check();
+    await w.check();
+    expect(raised).toEqual(['0001800000000000-00000']);
   });
 });
