@@ -49,11 +49,11 @@ async function startDaemon(redis: RedisServer, tmp: string): Promise<Server> {
       local: { redis_url: redis.url, redis_prefix: 'b6:' },
       http: { listen: '127.0.0.1:0' },
       peers: [],
-      settings: { store: { cdc_maxlen: 1000 } },
+      store: { cdc_maxlen: 1000 },
       cursor: { sqlite_path: path.join(tmp, 'cursors.db') },
     },
   }));
-  const daemon = await DaemonProcess.run(config, ['--no-watch'], { LOG_LEVEL: 'warn' });
+  const daemon = await DaemonProcess.run(config, ['--no-watch']);
   return { port: Number(new URL(daemon.url).port), pid: daemon.proc.pid, stop: () => daemon.kill() };
 }
 
