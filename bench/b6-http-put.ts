@@ -41,7 +41,9 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startDaemon(redis: RedisServer, tmp: string): Promise<Server> {
+const PROFILES = fileURLToPath(new URL('./profiles/', import.meta.url));
+
+async function startDaemon(redis: RedisServer, tmp: string, profile: boolean): Promise<Server> {
   const config = path.join(tmp, 'node.yaml');
   writeFileSync(config, JSON.stringify({
     replication: {
@@ -53,12 +55,20 @@ async function startDaemon(redis: RedisServer, tmp: string): Promise<Server> {
       cursor: { sqlite_path: path.join(tmp, 'cursors.db') },
     },
   }));
-  const daemon = await DaemonProcess.run(config, ['--no-watch']);
-  return { port: Number(new URL(daemon.url).port), pid: daemon.proc.pid, stop: () => daemon.kill() };
+  // --profile: a V8 CPU profile of the daemon, written when it exits (SIGTERM: its clean shutdown).
+  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`, `--cpu-prof-name=b6-daemon-${Date.now()}.cpuprofile`] : [];
+  const daemon = await DaemonProcess.run(config, ['--no-watch'], {}, nodeArgs);
+  const stop = async (): Promise<void> => {
+    if (!profile) return daemon.kill();
+    daemon.signal('SIGTERM');
+    await daemon.exitCode();
+  };
+  return { port: Number(new URL(daemon.url).port), pid: daemon.proc.pid, stop };
 }
 
-async function startBaseline(redis: RedisServer): Promise<Server> {
-  const child: ChildProcess = spawn(process.execPath, [BASELINE, redis.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startBaseline(redis: RedisServer, profile: boolean): Promise<Server> {
+  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`, `--cpu-prof-name=b6-baseline-${Date.now()}.cpuprofile`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, BASELINE, redis.url], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the baseline server exited (${String(code)})`)));
     child.stdout?.setEncoding('utf8').on('data', (line: string) => {
@@ -77,11 +87,20 @@ interface Load {
   serverCpuUs: number;
   redisCpuUs: number;
   bytesPerRecord: number;
+  /** Redis commands per PUT, by command (INFO itself left out). */
+  callsPerPut: Record<string, number>;
 }
 
 async function usedMemory(client: Redis): Promise<number> {
   const info = await client.info('memory');
   return Number(/used_memory:(\d+)/.exec(info)?.[1]);
+}
+
+/** Calls per command so far (INFO commandstats). */
+async function commandCalls(client: Redis): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const m of (await client.info('commandstats')).matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)) out.set(m[1]!, Number(m[2]));
+  return out;
 }
 
 async function redisCpuMs(client: Redis): Promise<number> {
@@ -115,6 +134,7 @@ async function load(server: Server, client: Redis, records: number): Promise<Loa
   const memory0 = await usedMemory(client);
   const cpu0 = processCpuMs(server.pid);
   const redisCpu0 = await redisCpuMs(client);
+  const calls0 = await commandCalls(client);
   let next = 0;
   const t0 = performance.now();
   await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
@@ -123,22 +143,27 @@ async function load(server: Server, client: Redis, records: number): Promise<Loa
   const seconds = (performance.now() - t0) / 1000;
   const cpu = processCpuMs(server.pid) - cpu0;
   const redisCpu = (await redisCpuMs(client)) - redisCpu0;
+  const callsPerPut: Record<string, number> = {};
+  for (const [name, calls] of await commandCalls(client)) {
+    const delta = calls - (calls0.get(name) ?? 0) - (name === 'info' ? 3 : 0);
+    if (delta > 0) callsPerPut[name] = Number((delta / records).toFixed(3));
+  }
   agent.destroy();
   const memory = (await usedMemory(client)) - memory0;
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
     rate: records / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99),
-    serverCpuUs: (cpu * 1000) / records, redisCpuUs: (redisCpu * 1000) / records, bytesPerRecord: memory / records,
+    serverCpuUs: (cpu * 1000) / records, redisCpuUs: (redisCpu * 1000) / records, bytesPerRecord: memory / records, callsPerPut,
   };
 }
 
-async function measure(kind: 'daemon' | 'baseline', records: number): Promise<Load> {
+async function measure(kind: 'daemon' | 'baseline', records: number, profile: boolean): Promise<Load> {
   const redis = await startRedis();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 're-bench-b6-'));
   const client = new Redis(redis.url);
   let server: Server | undefined;
   try {
-    server = kind === 'daemon' ? await startDaemon(redis, tmp) : await startBaseline(redis);
+    server = kind === 'daemon' ? await startDaemon(redis, tmp, profile) : await startBaseline(redis, profile);
     return await load(server, client, records);
   } finally {
     await server?.stop();
@@ -157,11 +182,12 @@ export async function runB6(o: RunOptions): Promise<Section[]> {
   const baseline: Load[] = [];
   for (let r = 0; r < runs; r++) {
     const order = r % 2 === 0 ? (['daemon', 'baseline'] as const) : (['baseline', 'daemon'] as const);
-    for (const kind of order) (kind === 'daemon' ? daemon : baseline).push(await measure(kind, records));
+    for (const kind of order) (kind === 'daemon' ? daemon : baseline).push(await measure(kind, records, o.profile));
     const d = daemon[r]!;
     const b = baseline[r]!;
     o.log(`B6 run ${r + 1}/${runs}: daemon ${fmt(d.rate)} PUT/s (p50 ${d.p50.toFixed(1)} ms, p99 ${d.p99.toFixed(1)} ms, ` +
-      `${d.serverCpuUs.toFixed(1)} µs daemon + ${d.redisCpuUs.toFixed(1)} µs Redis CPU per PUT, ${d.bytesPerRecord.toFixed(0)} B/record); ` +
+      `${d.serverCpuUs.toFixed(1)} µs daemon + ${d.redisCpuUs.toFixed(1)} µs Redis CPU per PUT, ${d.bytesPerRecord.toFixed(0)} B/record, ` +
+      `Redis calls per PUT ${JSON.stringify(d.callsPerPut)}); ` +
       `baseline ${fmt(b.rate)} PUT/s (p50 ${b.p50.toFixed(1)} ms, p99 ${b.p99.toFixed(1)} ms, ${b.serverCpuUs.toFixed(1)} + ${b.redisCpuUs.toFixed(1)} µs, ${b.bytesPerRecord.toFixed(0)} B/record)`);
   }
   const of = (loads: Load[], f: (l: Load) => number): number[] => loads.map(f);

@@ -5,7 +5,7 @@
 -- now_ms: store.max_future_skew), count, writes.
 -- writes packs, per write, op ('P' or 'D', one byte), then six fields each preceded by its length
 -- (4 bytes, big-endian): key, content, hash, content_type, wire_data, trace_parent (built by
--- commands/write.ts; a DEL's are all empty but the key).
+-- commands/write.ts; a DEL's are all empty but the key). An empty wire_data means the content itself.
 -- Returns one reply per write, in order: { hlc, version }, or an error reply for a write that could
 -- not be made (it changed nothing).
 --- @include "stamps"
@@ -50,6 +50,7 @@ for i = 1, n do
     local leaf = leaf_value(leaf_digest(key, hlc, origin, hash, deleted), hlc, deleted, hash, origin, ctype, version, updated, tp)
     store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, content)
     if op == 'P' then
+      if wire == '' then wire = content end
       emit(p, false, 'PUT', key, hash, wire, put_meta(ctype, version, updated, tp, hlc, origin))
     else
       emit(p, false, 'DEL', key, '', '', del_meta(hlc, origin, updated))

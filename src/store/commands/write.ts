@@ -15,7 +15,7 @@ export interface LocalWrite {
   readonly hash: string;
   /** '' for a DEL. */
   readonly contentType: string;
-  /** What the CDC entry carries as `data` (content, or its zstd frame); empty for a DEL. */
+  /** What the CDC entry carries as `data` (content, or its zstd frame); empty for a DEL. Not sent when it is the content. */
   readonly wire: Buffer;
   /** '' when unset. */
   readonly traceParent: string;
@@ -34,32 +34,46 @@ export interface WriteOutcome {
   readonly version: number;
 }
 
-const OP = { PUT: 'P', DEL: 'D' } as const;
+const OP_BYTE = { PUT: 0x50, DEL: 0x44 } as const; // 'P', 'D'
 const EMPTY = Buffer.alloc(0);
+
+/** The wire form as packed: empty when it is the content itself (write.lua then emits the content). */
+function packedWire(w: LocalWrite): Buffer {
+  return w.op === 'DEL' || w.wire === w.content || w.wire.equals(w.content) ? EMPTY : w.wire;
+}
 
 /** What one write adds to the packed argument (for the group's byte bound). */
 export function packedWriteBytes(w: LocalWrite): number {
-  return 1 + 6 * 4 + Buffer.byteLength(w.key) + w.content.length + w.hash.length + w.contentType.length + w.wire.length + w.traceParent.length;
+  const content = w.op === 'PUT' ? w.content.length : 0;
+  return 1 + 6 * 4 + Buffer.byteLength(w.key) + content + w.hash.length + w.contentType.length + packedWire(w).length + w.traceParent.length;
 }
 
-/** The writes as write.lua's one packed argument. */
+/** The writes as write.lua's one packed argument: one buffer, written in place. */
 export function packWrites(writes: readonly LocalWrite[]): Buffer {
-  const parts: Buffer[] = [];
-  const field = (value: Buffer): void => {
-    const length = Buffer.allocUnsafe(4);
-    length.writeUInt32BE(value.length);
-    parts.push(length, value);
+  let size = 0;
+  for (const w of writes) size += packedWriteBytes(w);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  const bytes = (value: Buffer): void => {
+    at = out.writeUInt32BE(value.length, at);
+    at += value.copy(out, at);
+  };
+  const text = (value: string): void => {
+    const length = out.write(value, at + 4, 'utf8');
+    out.writeUInt32BE(length, at);
+    at += 4 + length;
   };
   for (const w of writes) {
-    parts.push(Buffer.from(OP[w.op]));
-    field(Buffer.from(w.key));
-    field(w.op === 'PUT' ? w.content : EMPTY);
-    field(Buffer.from(w.hash));
-    field(Buffer.from(w.contentType));
-    field(w.op === 'PUT' ? w.wire : EMPTY);
-    field(Buffer.from(w.traceParent));
+    out[at++] = OP_BYTE[w.op];
+    text(w.key);
+    bytes(w.op === 'PUT' ? w.content : EMPTY);
+    text(w.hash);
+    text(w.contentType);
+    bytes(packedWire(w));
+    text(w.traceParent);
   }
-  return Buffer.concat(parts);
+  if (at !== size) throw new Error(`packWrites: wrote ${at} bytes of ${size}`);
+  return out;
 }
 
 /** Runs write.lua for `writes`; one settled outcome per write, in order. */
