@@ -17,8 +17,7 @@ import { compressForWire } from '../cdc/compression.js';
 import { sha256Hex } from '../model/content-hash.js';
 import { bucketOf } from '../merkle/tree-shape.js';
 import { connectOnce, createRedisClient } from '../redis/connect.js';
-import { scripts } from './commands/index.js';
-import { applyArgs } from './commands/apply-args.js';
+import { runApply, runGc, runRaiseClock, type ApplyContext } from './commands/calls.js';
 import { applyChunks } from './commands/apply-chunks.js';
 import { packedWriteBytes, runWrites, type LocalWrite, type WriteContext, type WriteOutcome } from './commands/write.js';
 import { GroupCommit } from './group-commit.js';
@@ -143,7 +142,7 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
   /** Raises the store's clock to at least `hlc` (see commands/raise-clock.lua); true when it was lower. */
   async raiseClock(hlc: string): Promise<boolean> {
     if (!isHlc(hlc)) throw new ValidationError('invalid_hlc', 'hlc', `"${hlc}" is not an HLC timestamp`);
-    return Number(await this.call(() => scripts.raiseClock.run(this.redis, [this.keys.prefix, hlc]))) === 1;
+    return this.call(() => runRaiseClock(this.redis, this.keys.prefix, hlc));
   }
 
   /**
@@ -260,6 +259,7 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
     // A change stamped too far ahead (store.max_future_skew) is not sent: its outcome is 'future'.
     // The script checks the same bound with the same wall-clock reading.
     const calls: Promise<number[]>[] = [];
+    const context: ApplyContext = { prefix: this.keys.prefix, emit: this.emitReplicated, cdcMaxlen: this.cdcMaxlen, nowMs: 0, maxAheadMs: this.maxFutureSkewMs };
     const sent: Change[] = [];
     const future: boolean[] = [];
     try {
@@ -271,8 +271,8 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
         if (!ahead) sent.push(c);
       }
       for (const [start, end] of applyChunks(sent, APPLY_CHUNK, this.maxApplyBytes)) {
-        const args = applyArgs(this.keys.prefix, sent.slice(start, end), this.emitReplicated, this.cdcMaxlen, now, this.maxFutureSkewMs);
-        calls.push(this.call(() => scripts.apply.run(this.redis, args)) as Promise<number[]>);
+        const chunk = sent.slice(start, end);
+        calls.push(this.call(() => runApply(this.redis, { ...context, nowMs: now }, chunk)));
       }
     } catch (err) {
       // Chunks already sent still settle; the caller sees one rejection, and its retry is harmless.
@@ -340,7 +340,7 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
     const cutoff = nowMs - this.tombstoneTtlMs;
     let total = 0;
     for (;;) {
-      const dropped = Number(await this.call(() => scripts.gc.run(this.redis, [this.keys.prefix, cutoff, GC_BATCH])));
+      const dropped = await this.call(() => runGc(this.redis, { prefix: this.keys.prefix, cutoffMs: cutoff, limit: GC_BATCH }));
       total += dropped;
       if (dropped < GC_BATCH) return total;
     }

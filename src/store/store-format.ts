@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { ReplicationError } from '../errors.js';
 import { TREE_FORMAT, TREE_FORMAT_V2 } from '../merkle/tree-shape.js';
 import type { Logger } from '../observability/logger.js';
-import { scripts } from './commands/index.js';
+import { runMigrateV2Step } from './commands/calls.js';
 import { META_FIELDS, type StoreKeys } from './keys.js';
 import type { StoreDataState } from './local-store.js';
 
@@ -52,7 +52,7 @@ async function migrateFromV2(store: FormatContext, logger: Logger): Promise<void
   let branch = Number(progress ?? '0');
   logger.warn({ prefix: keys.prefix, from: TREE_FORMAT_V2, to: TREE_FORMAT, branch }, 'store: migrating the tree layout to v3');
   while (branch < 256) {
-    const next = Number(await store.call(() => scripts.migrateV2.run(redis, [keys.prefix, TREE_FORMAT_V2, TREE_FORMAT, branch])));
+    const next = await store.call(() => runMigrateV2Step(redis, { prefix: keys.prefix, v2Marker: TREE_FORMAT_V2, v3Marker: TREE_FORMAT, branch }));
     if (next < 0) return; // no longer v2 (another process finished it): initFormat checks the marker
     branch = next;
   }

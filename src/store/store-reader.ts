@@ -10,7 +10,7 @@ import { BUCKET_DIGEST_FIELD, StoreKeys, META_FIELDS } from './keys.js';
 import { leafToChange, parseLeaf } from './leaf.js';
 import type { LeafStamp, StoreReader, StoredRecord } from './local-store.js';
 import { DIGEST_BYTES, ZERO_DIGEST, bucketOf, bucketsOfBranch } from '../merkle/tree-shape.js';
-import { scripts } from './commands/index.js';
+import { runBucketDigests } from './commands/calls.js';
 
 type RawHash = Record<string, Buffer>;
 
@@ -49,7 +49,7 @@ export class RedisStoreReader implements StoreReader {
     if (branches.length === 0) return new Map();
     // One script call for all of them (commands/bucket-digests.lua): 256 HGETs per branch run in
     // the server, and the reply is one 5 KiB string per branch instead of 256 replies to parse.
-    const replies = await this.call(() => scripts.bucketDigests.runBuffer(this.redis, [this.keys.prefix, ...branches]));
+    const replies = await this.call(() => runBucketDigests(this.redis, this.keys.prefix, branches));
     if (!Array.isArray(replies) || replies.length !== branches.length) {
       throw new ReplicationError('bad_tree', `bucket digests of ${branches.length} branches: unexpected reply`);
     }

@@ -12,10 +12,10 @@ import type { PutChange } from '../../../src/model/change.js';
 import { scripts } from '../../../src/store/commands/index.js';
 import { startHttpServer, type HttpServerHandle } from '../../../src/http/index.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { applyArgs } from '../../../src/store/commands/apply-args.js';
 import { putChange } from '../../support/changes.js';
 import { useMesh } from '../../support/use-mesh.js';
 import { packWrites, runWrites, type LocalWrite } from '../../../src/store/commands/write.js';
+import { runApply } from '../../../src/store/commands/calls.js';
 
 const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
@@ -213,7 +213,7 @@ describe('far-future stamps (defect 3): refused, never moving the clock, accepte
     const before = await n1.store.lastHlc();
     const t = now();
     const changes = [put('lua/future', 'x', formatHlc(t + 60_001), 'node-9'), put('lua/ok', 'y', formatHlc(t - 5), 'node-9')];
-    expect(await scripts.apply.run(n1.store.client, applyArgs(n1.prefix, changes, false, 1000, t, 60_000))).toEqual([3, 1]);
+    expect(await runApply(n1.store.client, { prefix: n1.prefix, emit: false, cdcMaxlen: 1000, nowMs: t, maxAheadMs: 60_000 }, changes)).toEqual([3, 1]);
     expect(await n1.store.get('lua/future')).toBeNull();
     expect(await n1.store.get('lua/ok')).not.toBeNull();
     expect(await n1.store.lastHlc()).toBe(before);

@@ -9,8 +9,8 @@ import { allLeaves, uniquePrefix } from '../../support/store-fixtures.js';
 import { delChange, putChange } from '../../support/changes.js';
 import { RedisStore } from '../../../src/store/redis-store.js';
 import { META_FIELDS, StoreKeys } from '../../../src/store/keys.js';
-import { scripts } from '../../../src/store/commands/index.js';
 import type { Change } from '../../../src/model/change.js';
+import { runMigrateV2Step } from '../../../src/store/commands/calls.js';
 import {
   TREE_FORMAT, TREE_FORMAT_V2, ZERO_DIGEST, bucketOf, branchOfBucket, leafDigest, rootOf, xorDigests,
 } from '../../../src/merkle/tree-shape.js';
@@ -114,10 +114,10 @@ describe('tree format v2 → v3 migration', () => {
     const all = changes();
     await writeV2(prefix, all);
     // A first engine converted 100 branches, then died.
-    for (let b = 0; b < 100; b++) expect(await scripts.migrateV2.run(raw(), [prefix, TREE_FORMAT_V2, TREE_FORMAT, b])).toBe(b + 1);
+    for (let b = 0; b < 100; b++) expect(await runMigrateV2Step(raw(), { prefix, v2Marker: TREE_FORMAT_V2, v3Marker: TREE_FORMAT, branch: b })).toBe(b + 1);
     expect(await raw().hget(new StoreKeys(prefix).meta, META_FIELDS.migration)).toBe('100');
     // Out of turn: refused, nothing changed.
-    expect(await scripts.migrateV2.run(raw(), [prefix, TREE_FORMAT_V2, TREE_FORMAT, 5])).toBe(-1);
+    expect(await runMigrateV2Step(raw(), { prefix, v2Marker: TREE_FORMAT_V2, v3Marker: TREE_FORMAT, branch: 5 })).toBe(-1);
     await expectMigratedOnConnect(prefix, all);
   });
 
