@@ -47,7 +47,7 @@ async function startDaemon(redis: RedisServer, tmp: string, profile: boolean): P
   const config = path.join(tmp, 'node.yaml');
   writeFileSync(config, JSON.stringify({
     replication: {
-      local_node_id: 'b6',
+      local_node_id: 'B6',
       local: { redis_url: redis.url, redis_prefix: 'b6:' },
       http: { listen: '127.0.0.1:0' },
       peers: [],
@@ -193,17 +193,17 @@ export async function runB6(o: RunOptions): Promise<Section[]> {
   const of = (loads: Load[], f: (l: Load) => number): number[] => loads.map(f);
   const baselineRate = median(of(baseline, (l) => l.rate));
   const b6: Section = {
-    id: 'b6',
+    id: 'B6',
     title: `B6 HTTP PUT, ${CONNECTIONS} keep-alive connections, ${fmt(records)} records of ~190-byte JSON`,
     rows: [
-      row('B6 daemon PUT/s', 'PUT/s', of(daemon, (l) => l.rate), {
+      row('daemon PUT/s', 'PUT/s', of(daemon, (l) => l.rate), {
         baseline: { name: 'node:http + SET', value: baselineRate },
         target: { op: '>=', value: 0.8 * baselineRate },
       }),
-      row('B6 daemon PUT latency p50', 'ms', of(daemon, (l) => l.p50), { baseline: { name: 'node:http + SET', value: median(of(baseline, (l) => l.p50)) } }),
-      row('B6 daemon PUT latency p99', 'ms', of(daemon, (l) => l.p99), { baseline: { name: 'node:http + SET', value: median(of(baseline, (l) => l.p99)) } }),
-      row('B6 daemon CPU per PUT', 'µs', of(daemon, (l) => l.serverCpuUs), { baseline: { name: 'node:http + SET', value: median(of(baseline, (l) => l.serverCpuUs)) } }),
-      row('B6 local Redis CPU per PUT', 'µs', of(daemon, (l) => l.redisCpuUs), { baseline: { name: 'SET', value: median(of(baseline, (l) => l.redisCpuUs)) } }),
+      row('daemon PUT latency p50', 'ms', of(daemon, (l) => l.p50), { baseline: { name: 'node:http + SET', value: median(of(baseline, (l) => l.p50)) } }),
+      row('daemon PUT latency p99', 'ms', of(daemon, (l) => l.p99), { baseline: { name: 'node:http + SET', value: median(of(baseline, (l) => l.p99)) } }),
+      row('daemon CPU per PUT', 'µs', of(daemon, (l) => l.serverCpuUs), { baseline: { name: 'node:http + SET', value: median(of(baseline, (l) => l.serverCpuUs)) } }),
+      row('local Redis CPU per PUT', 'µs', of(daemon, (l) => l.redisCpuUs), { baseline: { name: 'SET', value: median(of(baseline, (l) => l.redisCpuUs)) } }),
     ],
     notes: [
       'Each subject in its own process on bare Node against its own fresh redis-server; the load generator is the bench process (same for both).',
@@ -213,11 +213,11 @@ export async function runB6(o: RunOptions): Promise<Section[]> {
   };
   const overhead = daemon.map((d, i) => d.bytesPerRecord - baseline[i]!.bytesPerRecord);
   const b7: Section = {
-    id: 'b7',
+    id: 'B7',
     title: `B7 Redis memory per record, ${fmt(records)} records (used_memory after − before, / records)`,
     rows: [
-      row('B7 store bytes per record', 'B', of(daemon, (l) => l.bytesPerRecord), { baseline: { name: 'plain SET', value: median(of(baseline, (l) => l.bytesPerRecord)) } }),
-      row('B7 overhead per record over plain SET', 'B', overhead, { target: { op: '<=', value: 200 } }),
+      row('store bytes per record', 'B', of(daemon, (l) => l.bytesPerRecord), { baseline: { name: 'plain SET', value: median(of(baseline, (l) => l.bytesPerRecord)) } }),
+      row('overhead per record over plain SET', 'B', overhead, { target: { op: '<=', value: 200 } }),
     ],
     notes: ['Measured in the same runs as B6: the same keys and values, written once each; `store.cdc_maxlen: 1000`.'],
   };
