@@ -6,21 +6,17 @@
 import type { Redis } from 'ioredis';
 import { ReplicationError, ValidationError } from '../errors.js';
 import type { Change } from '../model/change.js';
-import { CONTENT_TYPES } from '../model/change.js';
 import { assertValidKey } from '../model/key.js';
 import { assertNodeId } from '../model/node-id.js';
-import { isTraceParent } from '../model/trace-parent.js';
 import { isTooFarAhead } from '../model/future-stamp.js';
 import { DEFAULTS } from '../defaults.js';
 import { HLC_MAX_PHYSICAL_MS, isHlc } from '../model/hlc.js';
-import { compressForWire } from '../cdc/compression.js';
-import { sha256Hex } from '../model/content-hash.js';
 import { bucketOf } from '../merkle/tree-shape.js';
 import { connectOnce, createRedisClient } from '../redis/connect.js';
 import { runApply, runGc, runRaiseClock, type ApplyContext } from './commands/calls.js';
 import { applyChunks } from './commands/apply-chunks.js';
-import { packedWriteBytes, runWrites, type LocalWrite, type WriteContext, type WriteOutcome } from './commands/write.js';
-import { GroupCommit } from './group-commit.js';
+import type { WriteContext } from './commands/write.js';
+import { LocalWrites } from './local-writes.js';
 import { META_FIELDS } from './keys.js';
 import { RedisStoreReader, changeToRecord } from './store-reader.js';
 import { parseLeaf } from './leaf.js';
@@ -38,10 +34,6 @@ import type {
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const GC_BATCH = 1000;
 const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'stale', 1: 'applied', 2: 'duplicate', 3: 'future' };
-/** Local writes per script call, and such calls waiting for Redis at once (group-commit.ts). */
-const WRITES_PER_CALL = 256;
-const WRITE_CALLS_IN_FLIGHT = 2;
-const EMPTY = Buffer.alloc(0);
 /** Changes per apply script call (see applyChanges); measured in bench/b1-hot-path.ts. */
 export const APPLY_CHUNK = 500;
 
@@ -60,7 +52,7 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
   private readonly now: () => number;
   private readonly memory: MemoryGuard;
   private readonly calls: PendingCalls;
-  private readonly writes: GroupCommit<LocalWrite, WriteOutcome>;
+  private readonly writes: LocalWrites;
   /** See highestStamp(). */
   private highest: string | null = null;
 
@@ -79,9 +71,9 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
     const threshold = checkedThreshold(options.memoryThreshold ?? DEFAULTS.memoryThreshold);
     const pollIntervalMs = checkedPollInterval(options.memoryPollIntervalMs ?? 1000);
     this.memory = new MemoryGuard(() => this.call(() => redis.info('memory')), { threshold, pollIntervalMs, now: this.now });
-    // Concurrent local writes share one script call (group-commit.ts); each is acknowledged once Redis has it.
-    this.writes = new GroupCommit((batch) => this.call(() => runWrites(redis, this.writeContext(), batch)), {
-      maxInFlight: WRITE_CALLS_IN_FLIGHT, maxCount: WRITES_PER_CALL, maxBytes: () => this.maxApplyBytes, sizeOf: packedWriteBytes,
+    this.writes = new LocalWrites({
+      redis, nodeId: this.nodeId, call: (command) => this.call(command), context: () => this.writeContext(),
+      maxPayloadBytes: () => this.maxPayloadBytes, maxCallBytes: () => this.maxApplyBytes,
     });
     // Re-asserts the tree format marker whenever the client (re)connects; see restoreFormatMarker.
     this.calls = new PendingCalls(redis, () => {
@@ -185,28 +177,15 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
   // ── application API ────────────────────────────────────────────────────────
 
   async put(key: string, content: Buffer, options: PutOptions = {}): Promise<WriteResult> {
-    assertValidKey(key);
-    if (!Buffer.isBuffer(content)) throw new ValidationError('invalid_content', 'content', 'must be a Buffer');
-    this.assertPayloadSize(content.length);
-    const contentType = options.contentType ?? 'binary';
-    if (!CONTENT_TYPES.includes(contentType)) {
-      throw new ValidationError('invalid_content_type', 'contentType', `must be one of ${CONTENT_TYPES.join(', ')}`);
-    }
-    const traceParent = options.traceParent ?? '';
-    if (traceParent !== '' && !isTraceParent(traceParent)) {
-      throw new ValidationError('invalid_trace_parent', 'traceParent', 'is not a W3C traceparent value');
-    }
-    const hash = sha256Hex(content);
-    const { hlc, version } = await this.writes.submit({ op: 'PUT', key, content, hash, contentType, wire: compressForWire(content), traceParent });
-    this.noteStamp(hlc);
-    return { key, hash, hlc, origin: this.nodeId, version };
+    const written = await this.writes.put(key, content, options);
+    this.noteStamp(written.hlc);
+    return written;
   }
 
   async delete(key: string): Promise<DeleteResult> {
-    assertValidKey(key);
-    const { hlc } = await this.writes.submit({ op: 'DEL', key, content: EMPTY, hash: '', contentType: '', wire: EMPTY, traceParent: '' });
-    this.noteStamp(hlc);
-    return { key, hlc, origin: this.nodeId };
+    const deleted = await this.writes.delete(key);
+    this.noteStamp(deleted.hlc);
+    return deleted;
   }
 
   async get(key: string): Promise<StoredRecord | null> {
@@ -343,12 +322,6 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
       const dropped = await this.call(() => runGc(this.redis, { prefix: this.keys.prefix, cutoffMs: cutoff, limit: GC_BATCH }));
       total += dropped;
       if (dropped < GC_BATCH) return total;
-    }
-  }
-
-  private assertPayloadSize(bytes: number): void {
-    if (bytes > this.maxPayloadBytes) {
-      throw new ValidationError('payload_too_large', 'content', `is ${bytes} bytes; the limit is ${this.maxPayloadBytes}`);
     }
   }
 }
