@@ -1,6 +1,7 @@
 /** `/v1/items`: the application API over the local store (put, get, delete, list). */
 import { isTraceParent } from '../model/trace-parent.js';
 import type { ContentType } from '../model/change.js';
+import type { Key } from '../model/key.js';
 import { readBody } from './body.js';
 import { HttpError } from './errors.js';
 import { JsonScanner } from './json-scan.js';
@@ -11,7 +12,7 @@ import type { HttpStore, RequestContext } from './types.js';
 
 const MEDIA_TYPES: Record<ContentType, string> = { json: 'application/json', binary: 'application/octet-stream' };
 
-export async function putItem(ctx: RequestContext, key: string): Promise<Reply> {
+export async function putItem(ctx: RequestContext, key: Key): Promise<Reply> {
   const { req, deps, settings } = ctx;
   // Everything is validated before the write: a refused request leaves nothing behind.
   const contentType = parseContentType(req.headers['content-type']);
@@ -28,11 +29,12 @@ export async function putItem(ctx: RequestContext, key: string): Promise<Reply> 
     if (problem !== null) throw invalidJson(problem);
     await assertAcceptingWrites(ctx);
     const traceParent = req.headers.traceparent;
-    // W3C Trace Context: an invalid traceparent is ignored, not an error.
-    const options = typeof traceParent === 'string' && isTraceParent(traceParent) ? { contentType, traceParent } : { contentType };
+    // The key was checked by the router, the body's size by readBody, the content type above: the store
+    // checks nothing again. W3C Trace Context: an invalid traceparent is ignored, not an error.
+    const checked = { key, content, contentType, traceParent: typeof traceParent === 'string' && isTraceParent(traceParent) ? traceParent : '' as const };
     // The body stays counted in the budget until Redis has answered, even after a timeout:
     // writes queued behind a stalled Redis are memory too.
-    const write = deps.store.put(key, content, options);
+    const write = deps.store.putChecked(checked);
     write.then(() => lease.release(), () => lease.release());
     written = await withStoreDeadline(write, settings.storeTimeoutMs, 'the write', true);
   } catch (err) {
@@ -61,9 +63,9 @@ export async function getItem(ctx: RequestContext, key: string): Promise<Reply> 
   };
 }
 
-export async function deleteItem(ctx: RequestContext, key: string): Promise<Reply> {
+export async function deleteItem(ctx: RequestContext, key: Key): Promise<Reply> {
   await assertAcceptingWrites(ctx);
-  const deleted = await withStoreDeadline(ctx.deps.store.delete(key), ctx.settings.storeTimeoutMs, 'the delete', true);
+  const deleted = await withStoreDeadline(ctx.deps.store.deleteChecked(key), ctx.settings.storeTimeoutMs, 'the delete', true);
   ctx.deps.metrics.localWrites.labels('delete').inc();
   return jsonReply(200, { key: deleted.key, hlc: deleted.hlc, origin: deleted.origin });
 }

@@ -6,7 +6,7 @@
 import { DEFAULTS } from '../defaults.js';
 import { ValidationError } from '../errors.js';
 import type { ContentType } from '../model/change.js';
-import { assertValidKey } from '../model/key.js';
+import { assertValidKey, type Key } from '../model/key.js';
 import { jsonDocumentError } from './json-scan.js';
 
 export const DEFAULT_LIST_LIMIT = 100;
@@ -22,7 +22,7 @@ export type RouteName = 'health' | 'ready' | 'metrics' | 'status' | 'items' | 'i
 
 export type RouteMatch =
   | { route: Exclude<RouteName, 'item'> }
-  | { route: 'item'; key: string };
+  | { route: 'item'; key: Key };
 
 export interface RequestTarget {
   /** Raw (still percent-encoded) path, never empty. */
@@ -70,7 +70,7 @@ export function matchRoute(path: string): RouteMatch | null {
  * `/v1/items/{key}` → the decoded, validated key; null for any other path. The key is one
  * percent-encoded path segment (`/` inside a key travels as `%2F`).
  */
-export function parseItemPath(path: string): string | null {
+export function parseItemPath(path: string): Key | null {
   if (!path.startsWith(ITEM_PATH_PREFIX)) return null;
   const segment = path.slice(ITEM_PATH_PREFIX.length);
   if (segment.includes('/')) {

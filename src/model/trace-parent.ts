@@ -8,7 +8,11 @@ const ZERO_PARENT_ID = '0'.repeat(16);
  * trace or parent ids invalid. Callers ignore an invalid value (drop the trace context), never
  * the request or change that carries it.
  */
-export function isTraceParent(value: string): boolean {
+declare const checkedTraceParent: unique symbol;
+/** A value that has passed isTraceParent. */
+export type TraceParent = string & { readonly [checkedTraceParent]: true };
+
+export function isTraceParent(value: string): value is TraceParent {
   return TRACE_PARENT_PATTERN.test(value) && !value.startsWith('ff-') && value.slice(3, 35) !== ZERO_TRACE_ID &&
     value.slice(36, 52) !== ZERO_PARENT_ID;
 }

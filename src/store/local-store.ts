@@ -5,6 +5,8 @@
  */
 import type { Change, ContentType, PutChange } from '../model/change.js';
 import type { LeafStamp, Stamp } from '../model/stamp.js';
+import type { Key } from '../model/key.js';
+import type { TraceParent } from '../model/trace-parent.js';
 
 /**
  * 'future': refused for now, stamped further ahead of the wall clock than the store's
@@ -118,8 +120,21 @@ export interface ScanPage {
 }
 
 /** The application API of a node's store (HTTP `/v1/items`, library users). */
+/** A put whose every field has been checked (store/local-writes.ts checkPut, or the HTTP route's parsing). */
+export interface CheckedPut {
+  readonly key: Key;
+  /** At most the store's max_payload_bytes (checked again, cheaply, when written). */
+  readonly content: Buffer;
+  readonly contentType: ContentType;
+  readonly traceParent: TraceParent | '';
+}
+
 export interface ApplicationStore {
   put(key: string, content: Buffer, options?: PutOptions): Promise<WriteResult>;
+  /** As put, for a caller that has checked every field already (no check is made twice). */
+  putChecked(write: CheckedPut): Promise<WriteResult>;
+  /** As delete, for a key checked already. */
+  deleteChecked(key: Key): Promise<DeleteResult>;
   get(key: string): Promise<StoredRecord | null>;
   delete(key: string): Promise<DeleteResult>;
   scan(options: { prefix?: string; cursor?: string | null; limit: number }): Promise<ScanPage>;

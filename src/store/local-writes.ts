@@ -8,11 +8,11 @@ import { compressForWire } from '../cdc/compression.js';
 import { ValidationError } from '../errors.js';
 import { CONTENT_TYPES } from '../model/change.js';
 import { sha256Hex } from '../model/content-hash.js';
-import { assertValidKey } from '../model/key.js';
+import { assertValidKey, type Key } from '../model/key.js';
 import { isTraceParent } from '../model/trace-parent.js';
 import { packedWriteBytes, runWrites, type LocalWrite, type WriteContext, type WriteOutcome } from './commands/write.js';
 import { GroupCommit } from './group-commit.js';
-import type { DeleteResult, PutOptions, WriteResult } from './local-store.js';
+import type { CheckedPut, DeleteResult, PutOptions, WriteResult } from './local-store.js';
 
 /** Local writes per script call, and such calls waiting for Redis at once. */
 const WRITES_PER_CALL = 256;
@@ -30,6 +30,25 @@ export interface LocalWritesDeps {
   maxCallBytes(): number;
 }
 
+/** Every field of a put checked, for a caller that has checked nothing (the library API). */
+export function checkPut(key: string, content: Buffer, options: PutOptions = {}): CheckedPut {
+  const checkedKey = assertValidKey(key);
+  if (!Buffer.isBuffer(content)) throw new ValidationError('invalid_content', 'content', 'must be a Buffer');
+  const contentType = options.contentType ?? 'binary';
+  if (!CONTENT_TYPES.includes(contentType)) {
+    throw new ValidationError('invalid_content_type', 'contentType', `must be one of ${CONTENT_TYPES.join(', ')}`);
+  }
+  const traceParent = options.traceParent ?? '';
+  if (traceParent !== '' && !isTraceParent(traceParent)) {
+    throw new ValidationError('invalid_trace_parent', 'traceParent', 'is not a W3C traceparent value');
+  }
+  return { key: checkedKey, content, contentType, traceParent };
+}
+
+function assertPayloadSize(bytes: number, limit: number): void {
+  if (bytes > limit) throw new ValidationError('payload_too_large', 'content', `is ${bytes} bytes; the limit is ${limit}`);
+}
+
 export class LocalWrites {
   private readonly group: GroupCommit<LocalWrite, WriteOutcome>;
 
@@ -39,26 +58,32 @@ export class LocalWrites {
     });
   }
 
-  async put(key: string, content: Buffer, options: PutOptions = {}): Promise<WriteResult> {
-    assertValidKey(key);
-    if (!Buffer.isBuffer(content)) throw new ValidationError('invalid_content', 'content', 'must be a Buffer');
-    const limit = this.deps.maxPayloadBytes();
-    if (content.length > limit) throw new ValidationError('payload_too_large', 'content', `is ${content.length} bytes; the limit is ${limit}`);
-    const contentType = options.contentType ?? 'binary';
-    if (!CONTENT_TYPES.includes(contentType)) {
-      throw new ValidationError('invalid_content_type', 'contentType', `must be one of ${CONTENT_TYPES.join(', ')}`);
+  put(key: string, content: Buffer, options: PutOptions = {}): Promise<WriteResult> {
+    try {
+      return this.putChecked(checkPut(key, content, options));
+    } catch (err) {
+      return Promise.reject(err as Error);
     }
-    const traceParent = options.traceParent ?? '';
-    if (traceParent !== '' && !isTraceParent(traceParent)) {
-      throw new ValidationError('invalid_trace_parent', 'traceParent', 'is not a W3C traceparent value');
-    }
+  }
+
+  /** A put checked by its caller: hashed and framed once here, nothing checked again but the size. */
+  async putChecked(write: CheckedPut): Promise<WriteResult> {
+    const { key, content, contentType, traceParent } = write;
+    assertPayloadSize(content.length, this.deps.maxPayloadBytes());
     const hash = sha256Hex(content);
     const { hlc, version } = await this.group.submit({ op: 'PUT', key, content, hash, contentType, wire: compressForWire(content), traceParent });
     return { key, hash, hlc, origin: this.deps.nodeId, version };
   }
 
-  async delete(key: string): Promise<DeleteResult> {
-    assertValidKey(key);
+  delete(key: string): Promise<DeleteResult> {
+    try {
+      return this.deleteChecked(assertValidKey(key));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  async deleteChecked(key: Key): Promise<DeleteResult> {
     const { hlc } = await this.group.submit({ op: 'DEL', key, content: EMPTY, hash: '', contentType: '', wire: EMPTY, traceParent: '' });
     return { key, hlc, origin: this.deps.nodeId };
   }

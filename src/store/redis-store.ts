@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import { ReplicationError, ValidationError } from '../errors.js';
 import type { Change } from '../model/change.js';
-import { assertValidKey } from '../model/key.js';
+import { assertValidKey, type Key } from '../model/key.js';
 import { assertNodeId } from '../model/node-id.js';
 import { isTooFarAhead } from '../model/future-stamp.js';
 import { DEFAULTS } from '../defaults.js';
@@ -28,7 +28,7 @@ import { PendingCalls, watchConnection } from './pending-calls.js';
 import { checkData, initFormat, restoreFormatMarker, type FormatContext } from './store-format.js';
 import { checkedApplyBytes, checkedLimits, checkedPollInterval, checkedSkew, checkedThreshold, type RedisStoreOptions, type StoreLimits } from './store-options.js';
 import type {
-  ApplicationStore, ApplyOutcome, DeleteResult, PutOptions, ScanPage, StoreDataState, StoredRecord, LocalStore, WriteResult,
+  ApplicationStore, ApplyOutcome, CheckedPut, DeleteResult, PutOptions, ScanPage, StoreDataState, StoredRecord, LocalStore, WriteResult,
 } from './local-store.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -182,8 +182,20 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
     return written;
   }
 
+  async putChecked(write: CheckedPut): Promise<WriteResult> {
+    const written = await this.writes.putChecked(write);
+    this.noteStamp(written.hlc);
+    return written;
+  }
+
   async delete(key: string): Promise<DeleteResult> {
     const deleted = await this.writes.delete(key);
+    this.noteStamp(deleted.hlc);
+    return deleted;
+  }
+
+  async deleteChecked(key: Key): Promise<DeleteResult> {
+    const deleted = await this.writes.deleteChecked(key);
     this.noteStamp(deleted.hlc);
     return deleted;
   }
