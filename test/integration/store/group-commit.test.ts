@@ -83,4 +83,32 @@ describe('group commit of local writes', () => {
       await store.close();
     }
   });
+
+  it('loses no acknowledged write when the connection drops under a queue of groups, and tears no tree', async () => {
+    const store = await openStore(redis().url, { nodeId: 'london' });
+    try {
+      await store.put('warm-up', Buffer.from('x'));
+      const writes = Array.from({ length: 400 }, (_, i) => store.put(`drop/${i % 50}`, Buffer.from(`v${i}`)).then(
+        (w) => ({ ok: true as const, key: w.key, hlc: w.hlc, hash: w.hash }),
+        (err: Error & { code?: string }) => ({ ok: false as const, code: err.code }),
+      ));
+      // Every client connection of the store's name is killed while groups are queued and in flight.
+      await raw().call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      const settled = await Promise.all(writes);
+      const failed = settled.filter((s) => !s.ok);
+      for (const f of failed) expect(f.code).toBe('store_connection_lost');
+      // The last acknowledged write of each key is what the store holds (stamps grow per key in order).
+      const last = new Map<string, { hlc: string; hash: string }>();
+      for (const s of settled) if (s.ok) last.set(s.key, s);
+      for (const [key, w] of last) {
+        const got = await store.get(key);
+        expect(got === null ? null : got.hlc >= w.hlc).toBe(true);
+      }
+      expect(await store.merkleRoot()).toBe(rootOf(await allLeaves(store)));
+      // And the store writes again once reconnected.
+      expect((await store.put('after-drop', Buffer.from('ok'))).version).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
 });
