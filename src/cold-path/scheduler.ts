@@ -5,8 +5,9 @@
  * serialized by repair-queue.ts; what is remembered of each outcome (backoff, resume point,
  * `last_repair`, metrics, logs) is repair-log.ts; the repair itself is repair.ts.
  *
- * `cold_path.enabled` governs the periodic loop only: a requested or on-demand repair runs
- * even when it is off (a gap has nothing else to fill it).
+ * `cold_path.enabled` governs the periodic repairs only: a requested or on-demand repair runs
+ * even when it is off (a gap has nothing else to fill it). A requested repair that a gate deferred,
+ * or that failed, stays pending; every interval the loop serves the pending ones, enabled or not.
  *
  * Two ways to run a repair on demand:
  * - `repairNow(peerId?)`: a scheduled cycle, now — the same rules (backoff, catching-up,
@@ -185,20 +186,20 @@ export class ColdPathScheduler {
         continue;
       }
       lastStart = this.now();
-      if (this.settings.enabled) {
-        try {
-          await this.cycle();
-        } catch (err) {
-          this.logger.error({ err }, 'cold-path cycle failed unexpectedly');
-        }
+      try {
+        // Disabled, only the requests left pending (deferred or failed) are tried again.
+        await this.cycle(this.settings.enabled ? 'all' : 'pending');
+      } catch (err) {
+        this.logger.error({ err }, 'cold-path cycle failed unexpectedly');
       }
     }
   }
 
-  private async cycle(): Promise<RepairOutcome[]> {
+  private async cycle(which: 'all' | 'pending' = 'all'): Promise<RepairOutcome[]> {
     const results: RepairOutcome[] = [];
     for (const peer of [...this.peers.values()].sort(byPriority)) {
       if (this.stopping) break;
+      if (which === 'pending' && !this.pending.has(peer.peerId)) continue;
       results.push(await this.enqueue(peer.peerId, SCHEDULED));
     }
     return results;
@@ -251,7 +252,7 @@ export class ColdPathScheduler {
       });
     } catch (err) {
       // A peer callback or something unexpected threw: a failed cycle, never an exception out of here.
-      return this.failed(peerId, record, null, { text: `unexpected: ${errorMessage(err)}`, err }, isRequested);
+      return this.failed(peerId, record, null, { text: `unexpected: ${errorMessage(err)}`, err }, trigger);
     }
     if (run.result === 'refused') {
       safely(() => peer.onSuccess()); // the peer answered
@@ -260,15 +261,17 @@ export class ColdPathScheduler {
     this.log.comparable(record, peerId);
     if (run.result === 'failed') {
       if (run.error.side === 'peer') safely(() => peer.onFailure());
-      return this.failed(peerId, record, run, { text: `${run.error.code}: ${run.error.message}`, err: run.error }, isRequested);
+      return this.failed(peerId, record, run, { text: `${run.error.code}: ${run.error.message}`, err: run.error }, trigger);
     }
     safely(() => peer.onSuccess());
     return this.log.succeeded(record, run, isRequested);
   }
 
-  private failed(peerId: string, record: PeerRepairRecord, run: Extract<RepairRun, { result: 'failed' }> | null, failure: RepairFailure, isRequested: boolean): RepairOutcome {
+  private failed(peerId: string, record: PeerRepairRecord, run: Extract<RepairRun, { result: 'failed' }> | null, failure: RepairFailure, trigger: RepairTrigger): RepairOutcome {
     this.rootCache.invalidate(peerId); // the next attempt talks to the peer
-    return this.log.failed(record, peerId, run, failure, isRequested);
+    // A request that failed is not done: the next attempt (at the latest the next interval) runs it again.
+    if (trigger.kind === 'requested') this.pending.set(peerId, trigger);
+    return this.log.failed(record, peerId, run, failure, trigger.kind === 'requested');
   }
 
   /** The first gate that stops this attempt, or null. Evaluated lazily, in order: asking the circuit has a side effect. */

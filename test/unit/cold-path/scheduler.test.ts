@@ -181,4 +181,46 @@ describe('ColdPathScheduler: the loop (fake timers)', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(reader.checks).toBe(4);
   });
+
+  it('with periodic repairs off, retries a requested repair that failed, or that a gate deferred, every interval until it is done', async () => {
+    vi.useFakeTimers();
+    let down = true;
+    const reader = fakeReader({ down: () => down });
+    const p = peer('p', reader);
+    const { s } = scheduler(fakeStore, { settings: { interval_sec: 10, enabled: false }, useDateNow: true });
+    s.setPeers([p]);
+    s.start();
+    expect(await s.requestRepair('p', 'trimmed')).toMatchObject({ result: 'failed', requested: true });
+    expect(reader.checks).toBe(1);
+    // Still down at the next interval: tried again, still pending.
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(reader.checks).toBe(2);
+    // The peer is back: the next interval serves it as the requested repair it is.
+    down = false;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(reader.checks).toBe(3);
+    expect(s.lastRepair('p')).toMatchObject({ result: 'in_sync' });
+    // Done: nothing is pending, and with periodic repairs off nothing more runs.
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(reader.checks).toBe(3);
+    await s.stop();
+  });
+
+  it('with periodic repairs off, serves a requested repair an open circuit deferred once the circuit closes', async () => {
+    vi.useFakeTimers();
+    const reader = fakeReader();
+    const p = peer('p', reader, 0, { circuitOpen: true });
+    const { s } = scheduler(fakeStore, { settings: { interval_sec: 10, enabled: false }, useDateNow: true });
+    s.setPeers([p]);
+    s.start();
+    expect(await s.requestRepair('p', 'trimmed')).toMatchObject({ result: 'skipped', reason: 'circuit_open', requested: true });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(reader.checks).toBe(0);
+    p.hooks.circuitOpen = false;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(reader.checks).toBe(1);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(reader.checks).toBe(1);
+    await s.stop();
+  });
 });
