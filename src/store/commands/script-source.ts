@@ -18,6 +18,17 @@ const FLAGS = /^--- @flags ([a-z-]+(?:,[a-z-]+)*)\s*$/;
 const GATHERING_INCLUDES = ['tree', 'indexes'];
 const FLUSH_CALL = /\bflush_pending\(p\)/;
 
+const DIRECTIVE = /^--- @/;
+
+/** A script's source cannot be assembled: a bad directive, a cycle, a missing flush. A bug, caught at load. */
+export class LuaSourceError extends Error {
+  readonly code = 'lua_source';
+  constructor(message: string) {
+    super(message);
+    this.name = 'LuaSourceError';
+  }
+}
+
 export type ReadLua = (relativePath: string) => string;
 
 /** Reads the .lua files beside this module (dist/ gets them from scripts/copy-lua.mjs). */
@@ -36,7 +47,7 @@ export function assemble(name: string, read: ReadLua = readBesideModule): Assemb
 
   const inline = (include: string): void => {
     if (included.includes(include)) return;
-    if (visiting.has(include)) throw new Error(`Lua include cycle: ${[...visiting, include].join(' → ')}`);
+    if (visiting.has(include)) throw new LuaSourceError(`Lua include cycle: ${[...visiting, include].join(' → ')}`);
     visiting.add(include);
     const body = expand(read(`includes/${include}.lua`), `includes/${include}.lua`);
     visiting.delete(include);
@@ -50,7 +61,8 @@ export function assemble(name: string, read: ReadLua = readBesideModule): Assemb
     for (const line of text.split('\n')) {
       const include = INCLUDE.exec(line);
       if (include?.[1] !== undefined) inline(include[1]);
-      else if (FLAGS.test(line) && file.startsWith('includes/')) throw new Error(`${file}: @flags belongs in a script, not an include`);
+      else if (FLAGS.test(line) && file.startsWith('includes/')) throw new LuaSourceError(`${file}: @flags belongs in a script, not an include`);
+      else if (DIRECTIVE.test(line) && !FLAGS.test(line)) throw new LuaSourceError(`${file}: "${line}" is not a directive (--- @include "name" or --- @flags a,b)`);
       else own.push(line);
     }
     return own.join('\n');
@@ -61,7 +73,7 @@ export function assemble(name: string, read: ReadLua = readBesideModule): Assemb
   const body = expand(text.split('\n').filter((l) => !FLAGS.test(l)).join('\n'), `${name}.lua`);
   const gathering = GATHERING_INCLUDES.filter((i) => included.includes(i));
   if (gathering.length > 0 && !(included.includes('pending') && FLUSH_CALL.test(body))) {
-    throw new Error(`${name}.lua includes "${gathering.join('", "')}" but never calls flush_pending(p) (from "pending"): its tree and index changes would be lost`);
+    throw new LuaSourceError(`${name}.lua includes "${gathering.join('", "')}" but never calls flush_pending(p) (from "pending"): its tree and index changes would be lost`);
   }
   const shebang = flags ? `#!lua flags=${flags}` : '#!lua';
   return { source: `${shebang}\n${parts.join('\n')}\n-- ── script: ${name} ──\n${body}`, includes: included };

@@ -30,6 +30,11 @@ describe('assemble (Lua includes)', () => {
     expect(() => assemble('s', files({ 's.lua': '--- @include "x"\nreturn 1', 'includes/x.lua': '--- @flags no-writes' }))).toThrow(/@flags belongs in a script/);
   });
 
+  it('refuses a malformed directive instead of taking it for a comment', () => {
+    expect(() => assemble('s', files({ 's.lua': '--- @include tree\nreturn 1' }))).toThrow(/"--- @include tree" is not a directive/);
+    expect(() => assemble('s', files({ 's.lua': '--- @flags no writes\nreturn 1' }))).toThrow(/is not a directive/);
+  });
+
   it('refuses an include cycle, naming it', () => {
     const read = files({ 's.lua': '--- @include "x"', 'includes/x.lua': '--- @include "y"', 'includes/y.lua': '--- @include "x"' });
     expect(() => assemble('s', read)).toThrow('Lua include cycle: x → y → x');
