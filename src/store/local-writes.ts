@@ -17,6 +17,11 @@ import type { CheckedPut, DeleteResult, PutOptions, WriteResult } from './local-
 /** Local writes per script call, and such calls waiting for Redis at once. */
 const WRITES_PER_CALL = 256;
 const WRITE_CALLS_IN_FLIGHT = 2;
+/**
+ * Packed bytes per call, at most (and at most store.max_apply_bytes). Small writes reach the count
+ * bound long before this; big ones go a few per call, so a call's copies of them stay small.
+ */
+const WRITE_CALL_MAX_BYTES = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 export interface LocalWritesDeps {
@@ -54,7 +59,7 @@ export class LocalWrites {
 
   constructor(private readonly deps: LocalWritesDeps) {
     this.group = new GroupCommit((batch) => deps.call(() => runWrites(deps.redis, deps.context(), batch)), {
-      maxInFlight: WRITE_CALLS_IN_FLIGHT, maxCount: WRITES_PER_CALL, maxBytes: () => deps.maxCallBytes(), sizeOf: packedWriteBytes,
+      maxInFlight: WRITE_CALLS_IN_FLIGHT, maxCount: WRITES_PER_CALL, maxBytes: () => Math.min(WRITE_CALL_MAX_BYTES, deps.maxCallBytes()), sizeOf: packedWriteBytes,
     });
   }
 
