@@ -34,7 +34,8 @@ interface Pending<Req, Res> {
 }
 
 export class GroupCommit<Req, Res> {
-  private readonly queue: Pending<Req, Res>[] = [];
+  /** Waiting requests from `head` on; taken slots are cleared at once, so a sent write's content is not held here. */
+  private readonly queue: (Pending<Req, Res> | undefined)[] = [];
   private head = 0;
   private calls = 0;
 
@@ -77,10 +78,13 @@ export class GroupCommit<Req, Res> {
       if (batch.length > 0 && bytes + next.size > maxBytes) break;
       batch.push(next);
       bytes += next.size;
-      this.head++;
+      this.queue[this.head++] = undefined;
     }
-    // Drop the taken prefix now and then, not on every call (a shift per request is O(n)).
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+    // Compact: at once when empty, else now and then (a shift per request would be O(n)).
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
       this.head = 0;
     }
