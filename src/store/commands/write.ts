@@ -37,9 +37,11 @@ export interface WriteOutcome {
 const OP_BYTE = { PUT: 0x50, DEL: 0x44 } as const; // 'P', 'D'
 const EMPTY = Buffer.alloc(0);
 
-/** The wire form as packed: empty when it is the content itself (write.lua then emits the content). */
+/** The wire form as packed: empty when it is the content itself (write.lua then emits the content).
+ * compressForWire returns the content object itself when it does not frame it: an identity check, no
+ * byte comparison of a big record. */
 function packedWire(w: LocalWrite): Buffer {
-  return w.op === 'DEL' || w.wire === w.content || w.wire.equals(w.content) ? EMPTY : w.wire;
+  return w.op === 'DEL' || w.wire === w.content ? EMPTY : w.wire;
 }
 
 /** What one write adds to the packed argument (for the group's byte bound). */
