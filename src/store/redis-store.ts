@@ -289,7 +289,9 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
     return this.highest;
   }
 
+  /** As the store's clock: never past the bound (a local write may overwrite a key stamped beyond it). */
   private noteStamp(hlc: string): void {
+    if (isTooFarAhead(hlc, this.now(), this.maxFutureSkewMs)) return;
     if (this.highest === null || hlc > this.highest) this.highest = hlc;
   }
 

@@ -7,7 +7,7 @@ import { allLeaves, openStore } from '../../support/store-fixtures.js';
 import { putChange } from '../../support/changes.js';
 import { storedLeaf } from '../../support/leaf.js';
 import { bucketOf, rootOf } from '../../../src/merkle/tree-shape.js';
-import { HLC_MAX, HLC_MAX_PHYSICAL_MS } from '../../../src/model/hlc.js';
+import { HLC_MAX, HLC_MAX_PHYSICAL_MS, hlcPhysicalMs } from '../../../src/model/hlc.js';
 import { decodeCdcEntry } from '../../../src/cdc/codec.js';
 
 const redis = useRedis();
@@ -107,6 +107,21 @@ describe('group commit of local writes', () => {
       expect(await store.merkleRoot()).toBe(rootOf(await allLeaves(store)));
       // And the store writes again once reconnected.
       expect((await store.put('after-drop', Buffer.from('ok'))).version).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps the highest stamp it reports within the bound, as its clock, when a write overwrites a key stamped far ahead', async () => {
+    const store = await openStore(redis().url, { nodeId: 'london' });
+    try {
+      const y2100 = Date.UTC(2100, 0, 1);
+      await raw().hset(store.keys.leaves(bucketOf('ahead')), 'ahead', storedLeaf(putChange('ahead', 'old', y2100, 'peer')));
+      await store.put('ordinary', Buffer.from('x'));
+      const w = await store.put('ahead', Buffer.from('new'));
+      expect(hlcPhysicalMs(w.hlc)).toBeGreaterThanOrEqual(y2100); // it must beat the old stamp
+      expect(hlcPhysicalMs(store.highestStamp()!)).toBeLessThan(y2100);
+      expect(hlcPhysicalMs((await store.lastHlc())!)).toBeLessThan(y2100);
     } finally {
       await store.close();
     }
