@@ -80,7 +80,7 @@ async function engineRun(peer: RedisServer, load: PreloadResult, o: RunOptions, 
     const cpu = { local: processCpuMs(local.pid), peer: processCpuMs(peer.pid) - peerCpu0 };
     const stopped = await host.stop();
     const client = new Redis(local.url);
-    const keys = await client.zcard(`${LOCAL_PREFIX}m:keys`);
+    const keys = Number((await client.hget(`${LOCAL_PREFIX}m:meta`, 'live')) ?? 0);
     const redisUs = await scriptTime(client);
     client.disconnect();
     if (keys !== load.distinctKeys) throw new Error(`B1: the local store has ${keys} keys, expected ${load.distinctKeys}`);

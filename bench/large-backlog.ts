@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       },
     }));
     const localRedis = new Redis(local.url);
-    const liveKeys = new StoreKeys('local:').liveKeys;
+    const localMeta = new StoreKeys('local:').meta;
     const log = openSync(path.join(tmp, 'daemon.log'), 'a');
     const run = (until: number): Promise<{ peakKb: number; ms: number; killed: boolean }> => {
       const child = spawn(CLI, ['run', '--config', configFile], { stdio: ['ignore', log, log] });
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
             } catch {
               return;
             }
-            const n = await localRedis.zcard(liveKeys);
+            const n = Number((await localRedis.hget(localMeta, 'live')) ?? 0);
             if (n >= until && !done) {
               done = true;
               clearInterval(poll);

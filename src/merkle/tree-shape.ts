@@ -11,9 +11,13 @@
 import { hash } from 'node:crypto';
 import type { LeafStamp } from '../model/stamp.js';
 
-/** Recorded in the store; the cold path refuses a peer whose marker differs. */
-export const TREE_FORMAT = 'tictac/v3;sha1-xor;branches=256;buckets=256';
-/** The previous layout, which RedisStore.connect migrates in place (store/commands/migrate-v2.lua). */
+/**
+ * Recorded in the store; the cold path refuses a peer whose marker differs. The tree's shape and
+ * digests are those of v2 and v3: what changed is how a store keeps its leaves (docs/wire-format.md).
+ */
+export const TREE_FORMAT = 'tictac/v4;sha1-xor;branches=256;buckets=256';
+/** Earlier layouts, which RedisStore.connect migrates in place (store/commands/migrate-v3.lua, migrate-v2.lua). */
+export const TREE_FORMAT_V3 = 'tictac/v3;sha1-xor;branches=256;buckets=256';
 export const TREE_FORMAT_V2 = 'tictac/v2;sha1-xor;branches=256;buckets=256';
 export const DIGEST_BYTES = 20;
 export const DIGEST_HEX_LENGTH = 2 * DIGEST_BYTES;

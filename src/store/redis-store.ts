@@ -13,13 +13,13 @@ import { DEFAULTS } from '../defaults.js';
 import { HLC_MAX_PHYSICAL_MS, isHlc } from '../model/hlc.js';
 import { bucketOf } from '../merkle/tree-shape.js';
 import { connectOnce, createRedisClient } from '../redis/connect.js';
-import { runApply, runGc, runRaiseClock, type ApplyContext } from './commands/calls.js';
+import { runApply, runGc, runRaiseClock, runScan, type ApplyContext } from './commands/calls.js';
 import { applyChunks } from './commands/apply-chunks.js';
 import type { WriteContext } from './commands/write.js';
 import { LocalWrites } from './local-writes.js';
 import { META_FIELDS } from './keys.js';
 import { RedisStoreReader, changeToRecord } from './store-reader.js';
-import { parseLeaf } from './leaf.js';
+import { leafHoldsHash } from './leaf.js';
 import { assertStorableChange } from './validate-change.js';
 import { MemoryGuard } from './memory-guard.js';
 import { decodeScanCursor, encodeScanCursor } from './scan-cursor.js';
@@ -219,7 +219,8 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
     // Keys are UTF-8, which never contains the byte 0xff: "[prefix" … "(prefix\xff" is exactly the prefix range.
     const min = after === null ? Buffer.from(`[${prefix}`) : Buffer.from(`(${after}`);
     const max = Buffer.concat([Buffer.from(`(${prefix}`), Buffer.from([0xff])]);
-    let keys = (await this.call(() => this.redis.zrangebylexBuffer(this.keys.liveKeys, min, max, 'LIMIT', 0, options.limit))).map((k) => k.toString('utf8'));
+    const endKey = max.subarray(1);
+    let keys = (await this.call(() => runScan(this.redis, { prefix: this.keys.prefix, min, max, endKey, limit: options.limit }))).map((k) => k.toString('utf8'));
     let more = keys.length === options.limit;
     // A page of 1000 records of 16 MiB would be 16 GB: sized first, cut at maxScanBytes.
     const fit = fittingCount(await this.recordSizes(keys), this.maxScanBytes);
@@ -306,9 +307,7 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
 
   async isCurrent(key: string, hash: string): Promise<boolean> {
     const leaf = await this.call(() => this.redis.hgetBuffer(this.keys.leaves(bucketOf(key)), key));
-    if (leaf === null) return false;
-    const { stamp } = parseLeaf(leaf, key);
-    return !stamp.deleted && stamp.hash === hash;
+    return leaf !== null && leafHoldsHash(leaf, hash);
   }
 
   shouldAcceptWrites(): Promise<boolean> {
@@ -320,7 +319,7 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
   }
 
   async keyCount(): Promise<number> {
-    return this.call(() => this.redis.zcard(this.keys.liveKeys));
+    return Number((await this.call(() => this.redis.hget(this.keys.meta, META_FIELDS.liveCount))) ?? 0);
   }
 
   /** The store's clock: the last stamp it issued or saw. */

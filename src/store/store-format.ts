@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ReplicationError } from '../errors.js';
-import { TREE_FORMAT, TREE_FORMAT_V2 } from '../merkle/tree-shape.js';
+import { TREE_FORMAT, TREE_FORMAT_V2, TREE_FORMAT_V3 } from '../merkle/tree-shape.js';
 import type { Logger } from '../observability/logger.js';
-import { runMigrateV2Step } from './commands/calls.js';
+import { runMigrateV2Step, runMigrateV3Step } from './commands/calls.js';
 import { META_FIELDS, type StoreKeys } from './keys.js';
 import type { StoreDataState } from './local-store.js';
 
@@ -22,12 +22,16 @@ export interface FormatContext {
   treeFormat(): Promise<string | null>;
 }
 
-/** Writes the format marker on a new store, migrates a v2 one, refuses any other; then claims the store. */
+/** Writes the format marker on a new store, migrates a v2 or v3 one, refuses any other; then claims the store. */
 export async function initFormat(store: FormatContext, logger: Logger): Promise<void> {
   await store.call(() => store.redis.hsetnx(store.keys.meta, META_FIELDS.format, TREE_FORMAT));
   let format = await store.treeFormat();
   if (format === TREE_FORMAT_V2) {
     await migrateFromV2(store, logger);
+    format = await store.treeFormat();
+  }
+  if (format === TREE_FORMAT_V3) {
+    await migrateFromV3(store, logger);
     format = await store.treeFormat();
   }
   if (format !== TREE_FORMAT) {
@@ -50,13 +54,40 @@ async function migrateFromV2(store: FormatContext, logger: Logger): Promise<void
   const { redis, keys } = store;
   const progress = await store.call(() => redis.hget(keys.meta, META_FIELDS.migration));
   let branch = Number(progress ?? '0');
-  logger.warn({ prefix: keys.prefix, from: TREE_FORMAT_V2, to: TREE_FORMAT, branch }, 'store: migrating the tree layout to v3');
+  logger.warn({ prefix: keys.prefix, from: TREE_FORMAT_V2, to: TREE_FORMAT_V3, branch }, 'store: migrating the tree layout to v3');
   while (branch < 256) {
-    const next = await store.call(() => runMigrateV2Step(redis, { prefix: keys.prefix, v2Marker: TREE_FORMAT_V2, v3Marker: TREE_FORMAT, branch }));
+    const next = await store.call(() => runMigrateV2Step(redis, { prefix: keys.prefix, v2Marker: TREE_FORMAT_V2, v3Marker: TREE_FORMAT_V3, branch }));
     if (next < 0) return; // no longer v2 (another process finished it): initFormat checks the marker
     branch = next;
   }
   logger.info({ prefix: keys.prefix }, 'store: tree layout migrated to v3');
+}
+
+/**
+ * Converts a store format v3 store to v4 in place (docs/wire-format.md: binary leaves, the origin
+ * table, the paged live-key index), one branch per atomic script, resuming where an interrupted
+ * migration stopped. Digests do not change. A step the store refuses (a leaf not in v3's format,
+ * a full origin table) stops the migration with its reason, the store left as it was at that step.
+ * Another engine must not write to the store meanwhile (docs/operations.md: upgrading).
+ */
+async function migrateFromV3(store: FormatContext, logger: Logger): Promise<void> {
+  const { redis, keys } = store;
+  const progress = await store.call(() => redis.hget(keys.meta, META_FIELDS.migrationV4));
+  let branch = Number(progress ?? '0');
+  logger.warn({ prefix: keys.prefix, from: TREE_FORMAT_V3, to: TREE_FORMAT, branch }, 'store: migrating the store format to v4');
+  while (branch < 256) {
+    let next: number;
+    try {
+      next = await store.call(() => runMigrateV3Step(redis, { prefix: keys.prefix, v3Marker: TREE_FORMAT_V3, v4Marker: TREE_FORMAT, branch }));
+    } catch (err) {
+      const refused = err instanceof Error && /(bad_leaf|origin_table_full)/.exec(err.message);
+      if (!refused) throw err;
+      throw new ReplicationError('migration_refused', `the store under prefix "${keys.prefix}" cannot be migrated to v4 at branch ${branch}: ${err.message}`, { cause: err });
+    }
+    if (next < 0) return; // no longer v3 (another process finished it): initFormat checks the marker
+    branch = next;
+  }
+  logger.info({ prefix: keys.prefix }, 'store: store format migrated to v4');
 }
 
 /**

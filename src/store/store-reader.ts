@@ -6,13 +6,11 @@
 import type { Redis } from 'ioredis';
 import { ReplicationError } from '../errors.js';
 import type { Change } from '../model/change.js';
-import { BUCKET_DIGEST_FIELD, StoreKeys, META_FIELDS } from './keys.js';
-import { leafToChange, parseLeaf } from './leaf.js';
+import { StoreKeys, META_FIELDS } from './keys.js';
+import { leafOriginId, leafToChange, parseLeaf } from './leaf.js';
 import type { LeafStamp, StoreReader, StoredRecord } from './local-store.js';
-import { DIGEST_BYTES, ZERO_DIGEST, bucketOf, bucketsOfBranch } from '../merkle/tree-shape.js';
-import { runBucketDigests } from './commands/calls.js';
-
-type RawHash = Record<string, Buffer>;
+import { DIGEST_BYTES, ZERO_DIGEST, bucketsOfBranch } from '../merkle/tree-shape.js';
+import { runBucketDigests, runBucketLeaves, runFetchRecords } from './commands/calls.js';
 
 export class RedisStoreReader implements StoreReader {
   protected readonly redis: Redis;
@@ -68,18 +66,25 @@ export class RedisStoreReader implements StoreReader {
   }
 
   async bucketLeaves(buckets: readonly string[]): Promise<Map<string, Map<string, LeafStamp>>> {
-    const pipeline = this.redis.pipeline();
-    for (const b of buckets) pipeline.hgetallBuffer(this.keys.leaves(b));
-    const replies = await this.exec(pipeline);
-    return new Map(
-      buckets.map((b, i) => {
-        const leaves = new Map<string, LeafStamp>();
-        for (const [key, raw] of Object.entries(replies[i] as RawHash)) {
-          if (key !== BUCKET_DIGEST_FIELD) leaves.set(key, parseLeaf(raw, key).stamp);
-        }
-        return [b, leaves];
-      }),
-    );
+    if (buckets.length === 0) return new Map();
+    // One read-only script (commands/bucket-leaves.lua): the leaves and the names of the origins
+    // they name by id, read together, so no id can be read against another table.
+    const reply = await this.call(() => runBucketLeaves(this.redis, this.keys.prefix, buckets));
+    if (!Array.isArray(reply) || reply.length !== buckets.length + 1 || !reply.every((r) => Array.isArray(r) && r.every(Buffer.isBuffer))) {
+      throw new ReplicationError('bad_tree', `leaves of ${buckets.length} buckets: unexpected reply`);
+    }
+    const flats = reply as Buffer[][];
+    const names = originNames(flats[buckets.length]!);
+    return new Map(buckets.map((b, i) => {
+      const leaves = new Map<string, LeafStamp>();
+      const flat = flats[i]!;
+      for (let j = 0; j + 1 < flat.length; j += 2) {
+        const key = flat[j]!.toString('utf8');
+        const raw = flat[j + 1]!;
+        leaves.set(key, parseLeaf(raw, key, names.get(leafOriginId(raw) ?? -1) ?? '').stamp);
+      }
+      return [b, leaves];
+    }));
   }
 
   async fetchChanges(keys: readonly string[]): Promise<Change[]> {
@@ -98,17 +103,20 @@ export class RedisStoreReader implements StoreReader {
 
   /**
    * Records (live or tombstone) as changes, in the order of `keys`; null where absent. A record is
-   * its leaf (stamp and metadata) plus, when live, its content key: both read in one MULTI, so a
-   * write between the two reads cannot pair one version's content with another's stamp.
+   * its leaf (stamp and metadata), its origin's name and, when live, its content: all read in one
+   * read-only script (commands/fetch-records.lua), so a write between the reads cannot pair one
+   * version's content with another's stamp.
    */
   protected async fetchRecords(keys: readonly string[]): Promise<(Change | null)[]> {
     if (keys.length === 0) return [];
-    const tx = this.redis.multi();
-    for (const key of keys) tx.hgetBuffer(this.keys.leaves(bucketOf(key)), key).getBuffer(this.keys.record(key));
-    const replies = await this.exec(tx);
+    const reply = await this.call(() => runFetchRecords(this.redis, this.keys.prefix, keys));
+    if (!Array.isArray(reply) || reply.length !== 3 * keys.length) {
+      throw new ReplicationError('read_failed', `records of ${keys.length} keys under ${this.keys.prefix}: unexpected reply`);
+    }
     return keys.map((key, i) => {
-      const leaf = replies[2 * i] as Buffer | null;
-      return leaf === null ? null : leafToChange(key, parseLeaf(leaf, key), replies[2 * i + 1] as Buffer | null);
+      const [leaf, origin, value] = reply.slice(3 * i, 3 * i + 3) as (Buffer | null)[];
+      if (!leaf) return null;
+      return leafToChange(key, parseLeaf(leaf, key, origin?.toString('utf8') ?? ''), value ?? null);
     });
   }
 
@@ -124,6 +132,16 @@ export class RedisStoreReader implements StoreReader {
   }
 }
 
+/** The origin table's entries a read returned: 3-byte id and node id, alternating. */
+function originNames(flat: readonly Buffer[]): Map<number, string> {
+  const names = new Map<number, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const id = leafOriginId(flat[i]!);
+    if (id !== null) names.set(id, flat[i + 1]!.toString('utf8'));
+  }
+  return names;
+}
+
 function isZero(bytes: Buffer): boolean {
   for (const b of bytes) if (b !== 0) return false;
   return true;
@@ -132,7 +150,7 @@ function isZero(bytes: Buffer): boolean {
 /** A stored branch or bucket digest (20 bytes) as hex, the form the cold path compares. */
 function digestHex(raw: Buffer, node: string): string {
   if (raw.length !== DIGEST_BYTES) {
-    throw new ReplicationError('bad_tree', `${node}'s digest is ${raw.length} bytes, not ${DIGEST_BYTES}: not tree format v3`);
+    throw new ReplicationError('bad_tree', `${node}'s digest is ${raw.length} bytes, not ${DIGEST_BYTES}: not store format v3 or v4`);
   }
   return raw.toString('hex');
 }

@@ -69,7 +69,7 @@ describe('applyChunks', () => {
       if (random) c.content = Buffer.from(Array.from({ length: size }, (_, i) => (i * 7919) % 256));
       c.hash = sha256Hex(c.content);
       const changes: Change[] = [c, { op: 'DEL', key: 'gone', updatedAt: NOW, hlc: formatHlc(NOW), origin: 'peer' }];
-      expect(packChanges(changes, emit).length).toBeLessThanOrEqual(changes.reduce((s, x) => s + packedSizeOf(x), 0));
+      expect(packChanges(changes, emit, new Map()).length).toBeLessThanOrEqual(changes.reduce((s, x) => s + packedSizeOf(x), 0));
     }));
   });
 });

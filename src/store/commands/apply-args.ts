@@ -1,33 +1,38 @@
 /**
- * apply.lua's arguments. The changes of one call travel as one packed argument instead of five
- * arguments each: per change the bucket (4 bytes) and five length-prefixed fields (a 4-byte
- * big-endian length, then the bytes), which the script takes apart with one
- * `struct.unpack('>c4I4c0I4c0I4c0I4c0I4c0')` call.
+ * apply.lua's arguments. The changes of one call travel as one packed argument instead of many
+ * arguments each: per change the bucket (4 bytes), the leaf digest (20 bytes), the index of its
+ * origin among the call's origins (2 bytes) and six length-prefixed fields (a 4-byte big-endian
+ * length, then the bytes), which the script takes apart with one struct.unpack call.
  * Built here in one buffer with one allocation, this spares the engine ioredis's per-argument
  * encoding (a header string, a byte count and a copy for each of thousands of arguments) and
  * Redis an argument object per field. Measured in BENCHMARKS.md.
  *
  * The fields, per change (the script documents how it uses them):
- *   bucket   the key's bucket: 4 hex digits, not length-prefixed
- *   leaf     the new leaf exactly as stored (leaf.ts)
+ *   bucket   the key's bucket: 4 hex digits
+ *   digest   the new leaf's digest: 20 bytes
+ *   origin   1-based index into the call's origins: 2 bytes
+ *   leaf     the new leaf as stored, without its origin id (leaf.ts)
  *   key      UTF-8
  *   content  the record's content ('' for a DEL)
  *   wire     the bytes to re-emit as `data`; '' when they are the content itself or emit is off
  *   meta     the JSON to re-emit ('' when emit is off)
+ *   trace    the trace parent's 26 bytes ('' when unset)
  */
 import { compressForWire } from '../../cdc/compression.js';
 import { formatDelMeta, formatPutMeta } from '../../cdc/meta.js';
-import { DIGEST_BYTES, bucketOf } from '../../merkle/tree-shape.js';
+import { DIGEST_BYTES, bucketOf, leafDigest } from '../../merkle/tree-shape.js';
 import type { Change } from '../../model/change.js';
-import { leafParts } from '../leaf.js';
+import { TRACE_BYTES, leafWithoutOrigin, traceBytes } from '../leaf.js';
 
-const FIELDS = 5;
+const FIELDS = 6;
 const LENGTH_BYTES = 4;
 const BUCKET_BYTES = 4;
+const ORIGIN_INDEX_BYTES = 2;
 
 /**
  * apply.lua's ARGV for validated changes: prefix, emit, cdc_maxlen, count, max_hlc, packed, now_ms,
- * max_ahead_ms (the script refuses a change stamped further ahead of now_ms: store.max_future_skew).
+ * max_ahead_ms (the script refuses a change stamped further ahead of now_ms: store.max_future_skew),
+ * origins (space-separated: no node id has a space).
  */
 export function applyArgs(
   prefix: string, changes: readonly Change[], emit: boolean, cdcMaxlen: number, nowMs: number, maxAheadMs: number,
@@ -36,26 +41,32 @@ export function applyArgs(
   // so JavaScript's string order is their byte order.
   let maxHlc = '';
   for (const c of changes) if (c.hlc > maxHlc) maxHlc = c.hlc;
-  return [prefix, emit ? '1' : '0', cdcMaxlen, changes.length, maxHlc, packChanges(changes, emit), nowMs, maxAheadMs];
+  const origins = new Map<string, number>();
+  const packed = packChanges(changes, emit, origins);
+  return [prefix, emit ? '1' : '0', cdcMaxlen, changes.length, maxHlc, packed, nowMs, maxAheadMs, [...origins.keys()].join(' ')];
 }
 
-/** The packed argument: for each change its bucket, then leaf, key, content, wire, meta, each length-prefixed. */
-export function packChanges(changes: readonly Change[], emit: boolean): Buffer {
+/** The packed argument; `origins` gets each origin the changes name, with its 1-based index. */
+export function packChanges(changes: readonly Change[], emit: boolean, origins: Map<string, number>): Buffer {
   const n = changes.length;
   const digests: string[] = new Array<string>(n);
-  const leafTexts: string[] = new Array<string>(n);
+  const leaves: Buffer[] = new Array<Buffer>(n);
   const buckets: string[] = new Array<string>(n);
   const keyBytes: number[] = new Array<number>(n);
   const wires: (Buffer | null)[] = new Array<Buffer | null>(n);
   const metas: string[] = new Array<string>(n);
+  const originIndexes: number[] = new Array<number>(n);
   let total = 0;
   for (let i = 0; i < n; i++) {
     const c = changes[i]!;
-    const { digestHex, text } = leafParts(c);
-    digests[i] = digestHex;
-    leafTexts[i] = text;
+    const deleted = c.op === 'DEL';
+    digests[i] = leafDigest(c.key, { hlc: c.hlc, origin: c.origin, hash: deleted ? '' : c.hash, deleted });
+    leaves[i] = leafWithoutOrigin(c);
     buckets[i] = bucketOf(c.key);
     keyBytes[i] = Buffer.byteLength(c.key, 'utf8');
+    let index = origins.get(c.origin);
+    if (index === undefined) origins.set(c.origin, index = origins.size + 1);
+    originIndexes[i] = index;
     let wire: Buffer | null = null;
     let meta = '';
     if (c.op === 'PUT' && emit) {
@@ -67,21 +78,20 @@ export function packChanges(changes: readonly Change[], emit: boolean): Buffer {
     }
     wires[i] = wire;
     metas[i] = meta;
-    total += FIELDS * LENGTH_BYTES + BUCKET_BYTES + DIGEST_BYTES + text.length + keyBytes[i]! +
-      (c.op === 'PUT' ? c.content.length : 0) + (wire?.length ?? 0) + meta.length;
+    const trace = c.op === 'PUT' && c.traceParent ? TRACE_BYTES : 0;
+    total += FIELDS * LENGTH_BYTES + BUCKET_BYTES + DIGEST_BYTES + ORIGIN_INDEX_BYTES + leaves[i]!.length + keyBytes[i]! +
+      (c.op === 'PUT' ? c.content.length : 0) + (wire?.length ?? 0) + meta.length + trace;
   }
   const out = Buffer.allocUnsafe(total);
   let at = 0;
   for (let i = 0; i < n; i++) {
     const c = changes[i]!;
-    // The bucket (fixed width, no length), then the leaf: digest and text (all ASCII but the
-    // digest: validated by the caller).
-    const digest = digests[i]!;
-    const text = leafTexts[i]!;
     at += out.write(buckets[i]!, at, 'latin1');
-    at = out.writeUInt32BE(DIGEST_BYTES + text.length, at);
-    at += out.write(digest, at, 'hex');
-    at += out.write(text, at, 'latin1');
+    at += out.write(digests[i]!, at, 'hex');
+    at = out.writeUInt16BE(originIndexes[i]!, at);
+    const leaf = leaves[i]!;
+    at = out.writeUInt32BE(leaf.length, at);
+    at += leaf.copy(out, at);
     at = out.writeUInt32BE(keyBytes[i]!, at);
     at += out.write(c.key, at, 'utf8');
     if (c.op === 'PUT') {
@@ -96,6 +106,12 @@ export function packChanges(changes: readonly Change[], emit: boolean): Buffer {
     // Meta JSON is ASCII: every value in it is validated (enum, digits, hex, node-id charset).
     at = out.writeUInt32BE(metas[i]!.length, at);
     at += out.write(metas[i]!, at, 'latin1');
+    if (c.op === 'PUT' && c.traceParent) {
+      at = out.writeUInt32BE(TRACE_BYTES, at);
+      at += traceBytes(c.traceParent).copy(out, at);
+    } else {
+      at = out.writeUInt32BE(0, at);
+    }
   }
   return out;
 }

@@ -1,17 +1,16 @@
 -- Applies a batch of replicated changes, each atomically with its tree update and re-emit.
--- ARGV: prefix, emit ('1'|'0'), cdc_maxlen, count, max_hlc, changes, now_ms, max_ahead_ms
--- changes packs, per change, the key's bucket (4 hex digits), then five fields each preceded by
--- its length (4 bytes, big-endian): leaf, key, content, wire_data, meta
--- (built by commands/apply-args.ts: one argument instead of five per change spares both sides
+-- ARGV: prefix, emit ('1'|'0'), cdc_maxlen, count, max_hlc, changes, now_ms, max_ahead_ms, origins
+-- origins: the node ids the changes name as their origin, space-separated (no node id has a space).
+-- changes packs, per change: the key's bucket (4 hex digits), the new leaf's digest (20 bytes),
+-- the index of its origin in `origins` (2 bytes, from 1), then six fields each preceded by its
+-- length (4 bytes, big-endian): leaf, key, content, wire_data, meta, trace
+-- (built by commands/apply-args.ts: one argument instead of many per change spares both sides
 -- the per-argument work; one struct.unpack takes a change apart).
--- leaf is the new leaf exactly as stored (the leaf digest's 20 bytes, then "<hlc> <0|1> <hash>
--- <origin> <content_type> <version> <updated_at> <trace_parent>": docs/wire-format.md), and meta
--- the JSON to re-emit ('' when emit is off). The script takes out of the leaf only what it needs:
--- every string it makes is allocated and hashed (Lua interns them all), so the stamp is parsed
--- only when there is an old one to compare it with.
--- The caller builds both, with the digest and the bucket (two SHA-1s per change): all of it
--- would otherwise be parsed, hashed and concatenated here, on the busier core. The script reads
--- only what it decides with: the stamp, for last-writer-wins.
+-- leaf is the new leaf as stored but for its first 3 bytes, the origin id, which only this store
+-- knows (includes/leaf.lua; docs/wire-format.md). meta is the JSON to re-emit ('' when emit is off),
+-- trace the trace parent's 26 bytes ('' when unset), which the record keeps after its content.
+-- The caller computes the digest and the bucket (two SHA-1s per change): they would otherwise be
+-- computed here, on the busier core. The script reads only what it decides with: the stamp.
 -- A DEL's leaf carries version 0: the script puts in the version of the record it deletes.
 -- wire_data is what to re-emit as `data`; '' means "the content itself" (stored uncompressed).
 -- max_hlc is the greatest hlc among the changes, computed by the caller: a byte-order comparison
@@ -19,7 +18,8 @@
 -- A change stamped more than max_ahead_ms ahead of now_ms (store.max_future_skew) is refused, 3:
 -- not applied, and it does not move the clock (src/model/future-stamp.ts). The caller leaves such
 -- changes out already; this is the store's own check, one comparison per batch when none is.
--- Returns one outcome per change: 1 applied, 0 stale, 2 duplicate, 3 too far ahead.
+-- Returns one outcome per change: 1 applied, 0 stale, 2 duplicate, 3 too far ahead; or an error
+-- reply, having changed no record, when the origin table is full.
 --- @include "stamps"
 --- @include "record"
 --- @include "cdc"
@@ -30,43 +30,45 @@ local n = tonumber(ARGV[4])
 local max_seen = ARGV[5]
 local packed = ARGV[6]
 local cap = math.min(HLC_MAX_PHYSICAL, checked_ms(ARGV[7], 'now_ms') + checked_ms(ARGV[8], 'max_ahead_ms'))
+-- Every origin gets its id before anything is written, so a full table refuses the whole call.
+local ids = {}
+for name in string.gmatch(ARGV[9], '[^ ]+') do
+  local id = origin_id(p, name)
+  if not id then return redis.error_reply('origin_table_full: no id left for origin ' .. name) end
+  ids[#ids + 1] = id
+end
 -- Any change beyond the bound? Only then is each change's time read (max_seen is the greatest).
 local check_each = n > 0 and not (hlc_parts(max_seen) <= cap)
 local max_applied = false
 local outcomes = {}
 local emitted = false
-local CHANGE = '>c4I4c0I4c0I4c0I4c0I4c0'
+local CHANGE = '>c4c20I2I4c0I4c0I4c0I4c0I4c0I4c0'
 local at = 1
 
 for i = 1, n do
-  local bucket, leaf, key, content, wire, meta
-  bucket, leaf, key, content, wire, meta, at = sunpack(CHANGE, packed, at)
+  local bucket, digest, origin, rest, key, content, wire, meta, trace
+  bucket, digest, origin, rest, key, content, wire, meta, trace, at = sunpack(CHANGE, packed, at)
+  local id = ids[origin]
+  local leaf = id .. rest
   if check_each and not (leaf_ms(leaf) <= cap) then
     outcomes[i] = 3
   else
-    if check_each then
-      local h = sub(leaf, LEAF_HLC_FIRST, LEAF_HLC_LAST)
-      if (not max_applied) or bytes_lt(max_applied, h) then max_applied = h end
-    end
-    local deleted = leaf_is_deleted(leaf)
+    if check_each and ((not max_applied) or compare_hlc_bin(max_applied, LEAF_HLC, leaf, LEAF_HLC) < 0) then max_applied = leaf end
     local leaves = k_leaves(p, bucket)
     local old_raw, old_bucket = leaf_and_bucket(leaves, key)
     local cmp = 1
-    if old_raw then
-      local hlc, _, _, origin = parse_leaf(leaf)
-      local oh, _, _, oo = parse_leaf(old_raw)
-      cmp = compare_stamps(hlc, origin, oh, oo)
-    end
+    if old_raw then cmp = compare_leaf_stamps(p, leaf, LEAF_HLC, id, old_raw) end
     if cmp > 0 then
+      local deleted = leaf_is_deleted(leaf)
       -- A DEL's leaf carries version 0: it keeps the version of the record it deletes.
-      if deleted then leaf = with_version(leaf, old_raw and leaf_version(old_raw) or '0') end
-      store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, content)
+      if deleted and old_raw then leaf = with_version(leaf, leaf_version(old_raw)) end
+      store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, digest, content, trace)
       if do_emit then
         if deleted then
           emit(p, false, 'DEL', key, '', '', meta)
         else
           if wire == '' then wire = content end
-          emit(p, false, 'PUT', key, live_leaf_hash(leaf), wire, meta)
+          emit(p, false, 'PUT', key, leaf_hash_hex(leaf), wire, meta)
         end
         emitted = true
       end
@@ -84,7 +86,7 @@ flush_pending(p)
 -- reader sees the stream longer than it would have been).
 if emitted then redis.call('XTRIM', k_stream(p), 'MAXLEN', '~', maxlen) end
 -- The clock advances past every stamp it accepts (docs/architecture.md), never past the bound.
-if check_each then max_seen = max_applied end
+if check_each then max_seen = max_applied and hlc_text(max_applied, LEAF_HLC) end
 if n > 0 and max_seen then
   local meta = k_meta(p)
   local clock = redis.call('HGET', meta, 'hlc')

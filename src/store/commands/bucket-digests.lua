@@ -21,7 +21,7 @@ for i = 2, #ARGV do
     elseif #d == 20 then
       digests[j] = d
     else
-      return redis.error_reply('bad_tree: bucket ' .. branch .. SUFFIXES[j] .. ' has a ' .. #d .. '-byte digest, not 20 (not tree format v3)')
+      return redis.error_reply('bad_tree: bucket ' .. branch .. SUFFIXES[j] .. ' has a ' .. #d .. '-byte digest, not 20 (not store format v3 or v4)')
     end
   end
   out[#out + 1] = table.concat(digests)

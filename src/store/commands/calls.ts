@@ -50,3 +50,25 @@ export async function runBucketDigests(redis: Redis, prefix: string, branches: r
 export async function runMigrateV2Step(redis: Redis, args: { prefix: string; v2Marker: string; v3Marker: string; branch: number }): Promise<number> {
   return Number(await scripts.migrateV2.run(redis, [args.prefix, args.v2Marker, args.v3Marker, args.branch]));
 }
+
+/** migrate-v3.lua: converts one branch of a v3 store; the next branch index, 256 when done, -1 when not a v3 store at `branch`. */
+export async function runMigrateV3Step(redis: Redis, args: { prefix: string; v3Marker: string; v4Marker: string; branch: number }): Promise<number> {
+  return Number(await scripts.migrateV3.run(redis, [args.prefix, args.v3Marker, args.v4Marker, args.branch]));
+}
+
+/** bucket-leaves.lua (read-only): per bucket its keys and stored leaves, alternating; then the origin ids they name and their node ids. */
+export async function runBucketLeaves(redis: Redis, prefix: string, buckets: readonly string[]): Promise<unknown> {
+  return scripts.bucketLeaves.runBuffer(redis, [prefix, ...buckets]);
+}
+
+/** fetch-records.lua (read-only): per key its stored leaf, its origin's node id and its stored value (null when absent). */
+export async function runFetchRecords(redis: Redis, prefix: string, keys: readonly string[]): Promise<unknown> {
+  return scripts.fetchRecords.runBuffer(redis, [prefix, ...keys]);
+}
+
+/** scan.lua (read-only): up to `limit` live keys in [min, max) in byte order (ZRANGE BYLEX bounds; endKey is max without its bracket). */
+export async function runScan(redis: Redis, args: { prefix: string; min: Buffer; max: Buffer; endKey: Buffer; limit: number }): Promise<Buffer[]> {
+  const reply = await scripts.scan.runBuffer(redis, [args.prefix, args.min, args.max, args.endKey, args.limit]);
+  if (!Array.isArray(reply)) throw new Error(`scan.lua answered ${typeof reply}, not a list of keys`);
+  return reply as Buffer[];
+}

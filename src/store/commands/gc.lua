@@ -12,7 +12,7 @@ for _, key in ipairs(keys) do
   local raw, old_bucket = leaf_and_bucket(lk, key)
   if raw then
     if leaf_is_deleted(raw) and leaf_ms(raw) <= cutoff then
-      leaf_replace(lk, bucket, key, raw, old_bucket, false) -- a tombstone has no record key
+      leaf_replace(lk, bucket, key, stored_leaf_digest(p, key, raw), old_bucket, false, false) -- a tombstone has no record key
       dropped = dropped + 1
     end
   end

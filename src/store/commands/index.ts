@@ -52,6 +52,10 @@ export const scripts = {
   write: load('write'),
   gc: load('gc'),
   migrateV2: load('migrate-v2'),
+  migrateV3: load('migrate-v3'),
   bucketDigests: load('bucket-digests'),
+  bucketLeaves: load('bucket-leaves'),
+  fetchRecords: load('fetch-records'),
+  scan: load('scan'),
   raiseClock: load('raise-clock'),
 };

@@ -7,6 +7,13 @@
 --- @include "builtins"
 --- @include "keys"
 --- @include "leaf"
+-- A v3 leaf: the leaf digest (20 bytes), then "<hlc> <0|1> <hash> <origin> <content_type> <version>
+-- <updated_at> <trace_parent>" (migrate-v3.lua takes it on to v4).
+local function leaf_value(digest, hlc, deleted, hash, origin, ctype, version, updated, tp)
+  return digest .. hlc .. ' ' .. deleted .. ' ' .. hash .. ' ' .. origin .. ' ' .. ctype .. ' ' .. version .. ' ' ..
+    updated .. ' ' .. tp
+end
+
 local p, v2, v3, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local meta = k_meta(p)
 local PROGRESS = 'migrating_v3' -- META_FIELDS.migration in keys.ts

@@ -4,6 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Settled } from '../group-commit.js';
+import { TRACE_BYTES, traceBytes } from '../leaf.js';
 import { scripts } from './index.js';
 
 export interface LocalWrite {
@@ -47,7 +48,8 @@ function packedWire(w: LocalWrite): Buffer {
 /** What one write adds to the packed argument (for the group's byte bound). */
 export function packedWriteBytes(w: LocalWrite): number {
   const content = w.op === 'PUT' ? w.content.length : 0;
-  return 1 + 6 * 4 + Buffer.byteLength(w.key) + content + w.hash.length + w.contentType.length + packedWire(w).length + w.traceParent.length;
+  return 1 + 8 * 4 + Buffer.byteLength(w.key) + content + w.hash.length * 1.5 + w.contentType.length + packedWire(w).length +
+    w.traceParent.length + (w.traceParent === '' ? 0 : TRACE_BYTES);
 }
 
 /** The writes as write.lua's one packed argument: one buffer, written in place. */
@@ -70,9 +72,12 @@ export function packWrites(writes: readonly LocalWrite[]): Buffer {
     text(w.key);
     bytes(w.op === 'PUT' ? w.content : EMPTY);
     text(w.hash);
+    at = out.writeUInt32BE(w.hash.length / 2, at);
+    at += out.write(w.hash, at, 'hex');
     text(w.contentType);
     bytes(packedWire(w));
     text(w.traceParent);
+    bytes(w.traceParent === '' ? EMPTY : traceBytes(w.traceParent));
   }
   if (at !== size) throw new Error(`packWrites: wrote ${at} bytes of ${size}`);
   return out;

@@ -10,8 +10,7 @@ import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { parseConfigText } from '../../../src/config/load.js';
 import { StoreKeys } from '../../../src/store/keys.js';
-import { parseLeaf } from '../../../src/store/leaf.js';
-import { bucketOf } from '../../../src/merkle/tree-shape.js';
+import { RedisStoreReader } from '../../../src/store/store-reader.js';
 import { DaemonProcess, runCli, type LogLine } from '../../support/daemon-process.js';
 import { startFaultProxy, type FaultProxy } from '../../../src/demo/fault-proxy.js';
 import { startRedis, type RedisServer } from '../../support/redis-server.js';
@@ -179,16 +178,10 @@ export class ClusterNode {
 
   /** Stamps of `keys` (live or tombstone) straight from this node's Redis. */
   async stamps(keys: readonly string[]): Promise<Map<string, KeyState>> {
-    const pipeline = this.redis.pipeline();
-    for (const k of keys) pipeline.hgetBuffer(this.keys.leaves(bucketOf(k)), k);
-    const replies = (await pipeline.exec()) ?? [];
     const out = new Map<string, KeyState>();
-    replies.forEach(([err, value], i) => {
-      if (err) throw err;
-      if (value === null) return;
-      const { hlc, origin, deleted } = parseLeaf(value as Buffer, keys[i]!).stamp;
-      out.set(keys[i]!, { hlc, origin, deleted });
-    });
+    for (const c of await new RedisStoreReader(this.redis, this.keys.prefix).fetchChanges(keys)) {
+      out.set(c.key, { hlc: c.hlc, origin: c.origin, deleted: c.op === 'DEL' });
+    }
     return out;
   }
 

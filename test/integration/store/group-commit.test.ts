@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { useRedis, useRedisClient } from '../../support/use-redis.js';
 import { allLeaves, openStore } from '../../support/store-fixtures.js';
 import { putChange } from '../../support/changes.js';
-import { storedLeaf } from '../../support/leaf.js';
+import { leafFor } from '../../support/leaf.js';
 import { bucketOf, rootOf } from '../../../src/merkle/tree-shape.js';
 import { HLC_MAX, HLC_MAX_PHYSICAL_MS, hlcPhysicalMs } from '../../../src/model/hlc.js';
 import { decodeCdcEntry } from '../../../src/cdc/codec.js';
@@ -63,7 +63,7 @@ describe('group commit of local writes', () => {
       // A record holding the greatest stamp there is (left by an older version): it cannot be overwritten.
       const stuck = putChange('stuck', 'old', HLC_MAX_PHYSICAL_MS, 'peer', { hlc: HLC_MAX });
       const leaves = store.keys.leaves(bucketOf('stuck'));
-      await raw().hset(leaves, 'stuck', storedLeaf(stuck));
+      await raw().hset(leaves, 'stuck', await leafFor(raw(), store.keys, stuck));
       const leafBefore = await raw().hgetBuffer(leaves, 'stuck');
       // Hold the connection busy so that the three writes queue and go as one call.
       const busy = store.put('busy', Buffer.from('b'));
@@ -116,7 +116,7 @@ describe('group commit of local writes', () => {
     const store = await openStore(redis().url, { nodeId: 'london' });
     try {
       const y2100 = Date.UTC(2100, 0, 1);
-      await raw().hset(store.keys.leaves(bucketOf('ahead')), 'ahead', storedLeaf(putChange('ahead', 'old', y2100, 'peer')));
+      await raw().hset(store.keys.leaves(bucketOf('ahead')), 'ahead', await leafFor(raw(), store.keys, putChange('ahead', 'old', y2100, 'peer')));
       await store.put('ordinary', Buffer.from('x'));
       const w = await store.put('ahead', Buffer.from('new'));
       expect(hlcPhysicalMs(w.hlc)).toBeGreaterThanOrEqual(y2100); // it must beat the old stamp

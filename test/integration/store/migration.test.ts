@@ -1,6 +1,6 @@
 /**
- * Tree format v2 → v3 (docs/wire-format.md): RedisStore.connect converts a v2 store in place,
- * branch by branch, resuming an interrupted migration. The v2 layout is written here the way v2's
+ * Tree format v2 → v3 → v4 (docs/wire-format.md): RedisStore.connect converts a v2 store in place,
+ * branch by branch, resuming an interrupted migration (v3 → v4: migration-v3.test.ts). The v2 layout is written here the way v2's
  * scripts wrote it (9-field record hashes, bare leaf stamps, hex bucket digests in one hash).
  */
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { META_FIELDS, StoreKeys } from '../../../src/store/keys.js';
 import type { Change } from '../../../src/model/change.js';
 import { runMigrateV2Step } from '../../../src/store/commands/calls.js';
 import {
-  TREE_FORMAT, TREE_FORMAT_V2, ZERO_DIGEST, bucketOf, branchOfBucket, leafDigest, rootOf, xorDigests,
+  TREE_FORMAT, TREE_FORMAT_V2, TREE_FORMAT_V3, ZERO_DIGEST, bucketOf, branchOfBucket, leafDigest, rootOf, xorDigests,
 } from '../../../src/merkle/tree-shape.js';
 
 const redis = useRedis();
@@ -52,7 +52,7 @@ async function writeV2(prefix: string, all: Change[]): Promise<void> {
     });
     p.hset(keys.leaves(bucket), c.key, `${c.hlc} ${del ? '1' : '0'} ${hash} ${c.origin}`);
     if (del) p.zadd(keys.tombstones, Number(c.hlc.slice(0, 16)), c.key);
-    else p.zadd(keys.liveKeys, 0, c.key);
+    else p.zadd(keys.v3LiveKeys, 0, c.key);
   }
   p.hset(keys.v2Buckets, Object.fromEntries(buckets));
   p.hset(keys.branches, Object.fromEntries(branches));
@@ -60,14 +60,14 @@ async function writeV2(prefix: string, all: Change[]): Promise<void> {
   await p.exec();
 }
 
-/** A v3 store with the same changes applied, for comparison. */
+/** A store of this version with the same changes applied, for comparison. */
 async function referenceStore(all: Change[]): Promise<RedisStore> {
   const store = await RedisStore.connect({ url: redis().url, prefix: uniquePrefix('ref'), nodeId: 'ref' });
   await store.applyChanges(all);
   return store;
 }
 
-/** Opens the store at `prefix` (which migrates it) and checks it against a v3 store of the same changes. */
+/** Opens the store at `prefix` (which migrates it) and checks it against a new store of the same changes. */
 async function expectMigratedOnConnect(prefix: string, all: Change[]): Promise<void> {
   const store = await RedisStore.connect({ url: redis().url, prefix, nodeId: 'london' });
   const ref = await referenceStore(all);
@@ -101,7 +101,7 @@ async function expectMigratedOnConnect(prefix: string, all: Change[]): Promise<v
   }
 }
 
-describe('tree format v2 → v3 migration', () => {
+describe('tree format v2 → v3 (→ v4) migration', () => {
   it('converts a v2 store in place on connect: same digests, same records, v2 keys gone', async () => {
     const prefix = uniquePrefix('v2');
     const all = changes();
@@ -114,10 +114,10 @@ describe('tree format v2 → v3 migration', () => {
     const all = changes();
     await writeV2(prefix, all);
     // A first engine converted 100 branches, then died.
-    for (let b = 0; b < 100; b++) expect(await runMigrateV2Step(raw(), { prefix, v2Marker: TREE_FORMAT_V2, v3Marker: TREE_FORMAT, branch: b })).toBe(b + 1);
+    for (let b = 0; b < 100; b++) expect(await runMigrateV2Step(raw(), { prefix, v2Marker: TREE_FORMAT_V2, v3Marker: TREE_FORMAT_V3, branch: b })).toBe(b + 1);
     expect(await raw().hget(new StoreKeys(prefix).meta, META_FIELDS.migration)).toBe('100');
     // Out of turn: refused, nothing changed.
-    expect(await runMigrateV2Step(raw(), { prefix, v2Marker: TREE_FORMAT_V2, v3Marker: TREE_FORMAT, branch: 5 })).toBe(-1);
+    expect(await runMigrateV2Step(raw(), { prefix, v2Marker: TREE_FORMAT_V2, v3Marker: TREE_FORMAT_V3, branch: 5 })).toBe(-1);
     await expectMigratedOnConnect(prefix, all);
   });
 

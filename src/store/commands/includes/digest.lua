@@ -32,3 +32,16 @@ end
 local function xor_words(w, o)
   w[1], w[2], w[3], w[4], w[5] = bxor(w[1], o[1]), bxor(w[2], o[2]), bxor(w[3], o[3]), bxor(w[4], o[4]), bxor(w[5], o[5])
 end
+
+-- A SHA-256 (the content hash) between its 32 stored bytes and its 64 hex digits.
+local HASH_WORDS = '>I4I4I4I4I4I4I4I4'
+local function hex_of_bin32(raw, at)
+  local a, b, c, d, e, f, g, h = sunpack(HASH_WORDS, raw, at)
+  return string.format('%08x%08x%08x%08x%08x%08x%08x%08x', a, b, c, d, e, f, g, h)
+end
+
+local function bin32_of_hex(hex)
+  return spack(HASH_WORDS, tonumber(sub(hex, 1, 8), 16), tonumber(sub(hex, 9, 16), 16), tonumber(sub(hex, 17, 24), 16),
+    tonumber(sub(hex, 25, 32), 16), tonumber(sub(hex, 33, 40), 16), tonumber(sub(hex, 41, 48), 16),
+    tonumber(sub(hex, 49, 56), 16), tonumber(sub(hex, 57, 64), 16))
+end

@@ -1,11 +1,18 @@
 --- @include "builtins"
 --- @include "keys"
--- Changes to the live-key and tombstone indexes, like the tree's, are collected during a script
--- and written at the end: one ZADD/ZREM per index per script instead of one per change. Only a
--- key's last change in the script counts, which is what applying them one by one leaves.
+-- The live-key index and the tombstone index. Like the tree's, their changes are collected during
+-- a script and written at its end (flush_pending): only a key's last change in the script counts,
+-- which is what applying them one by one leaves.
 -- live_index: key → true (add) | false (remove); tomb_index: key → score (add) | false (remove).
 local live_index, tomb_index = {}, {}
 local INDEX_CHUNK = 1000 -- arguments per command: unpack() has a stack limit
+
+-- The live keys are kept in pages (docs/wire-format.md): sorted sets of at most PAGE_MAX keys,
+-- small enough for Redis to keep as listpacks (zset-max-listpack-entries, 128 by default) at a
+-- few bytes per key instead of ~128 in one big sorted set. Page `first` holds the keys from
+-- `first` up to the next page's first key; m:kx lists every page's first key but that of the
+-- first page, which is ''. All members of both have score 0: they are ordered by their bytes.
+local PAGE_MAX, PAGE_SPLIT, PAGE_MERGE = 128, 64, 32
 
 local function zcall(cmd, zkey, args)
   for i = 1, #args, INDEX_CHUNK do
@@ -13,18 +20,69 @@ local function zcall(cmd, zkey, args)
   end
 end
 
-local function index_flush(p)
-  local live_add, live_rem, tomb_add, tomb_rem = {}, {}, {}, {}
-  for key, add in pairs(live_index) do
-    if add then live_add[#live_add + 1] = 0; live_add[#live_add + 1] = key else live_rem[#live_rem + 1] = key end
+-- The first key of the page that holds (or would hold) `key`.
+local function page_of(p, key)
+  return redis.call('ZRANGE', k_index(p), '[' .. key, '-', 'BYLEX', 'REV', 'LIMIT', 0, 1)[1] or ''
+end
+
+-- A page grown past PAGE_MAX becomes pages of PAGE_SPLIT keys, each a new key: Redis never turns
+-- a sorted set that outgrew a listpack back into one, so the first part is rewritten too.
+local function split_page(p, first, n)
+  local page = k_page(p, first)
+  local members = redis.call('ZRANGE', page, 0, -1)
+  redis.call('DEL', page)
+  for from = 1, n, PAGE_SPLIT do
+    local args = {}
+    for i = from, math.min(n, from + PAGE_SPLIT - 1) do args[#args + 1] = 0; args[#args + 1] = members[i] end
+    if from == 1 then
+      zcall('ZADD', page, args)
+    else
+      zcall('ZADD', k_page(p, members[from]), args)
+      redis.call('ZADD', k_index(p), 0, members[from])
+    end
   end
+end
+
+-- A page shrunk below PAGE_MERGE joins the page before it when both fit in PAGE_SPLIT + PAGE_MERGE;
+-- an empty page (Redis removes an empty sorted set) leaves the list of pages.
+local function shrink_page(p, first, n)
+  if first == '' then return end
+  if n == 0 then redis.call('ZREM', k_index(p), first); return end
+  local before = redis.call('ZRANGE', k_index(p), '(' .. first, '-', 'BYLEX', 'REV', 'LIMIT', 0, 1)[1] or ''
+  local into = k_page(p, before)
+  if redis.call('ZCARD', into) + n > PAGE_SPLIT + PAGE_MERGE then return end
+  local members = redis.call('ZRANGE', k_page(p, first), 0, -1)
+  local args = {}
+  for i = 1, #members do args[#args + 1] = 0; args[#args + 1] = members[i] end
+  zcall('ZADD', into, args)
+  redis.call('DEL', k_page(p, first))
+  redis.call('ZREM', k_index(p), first)
+end
+
+local function index_flush(p)
+  local touched, delta = {}, 0
+  for key, add in pairs(live_index) do
+    local first = page_of(p, key)
+    touched[first] = true
+    if add then
+      delta = delta + redis.call('ZADD', k_page(p, first), 0, key)
+    else
+      delta = delta - redis.call('ZREM', k_page(p, first), key)
+    end
+  end
+  live_index = {}
+  for first in pairs(touched) do
+    local n = redis.call('ZCARD', k_page(p, first))
+    if n > PAGE_MAX then split_page(p, first, n) elseif n < PAGE_MERGE then shrink_page(p, first, n) end
+  end
+  if delta ~= 0 then redis.call('HINCRBY', k_meta(p), 'live', delta) end
+
+  local tomb_add, tomb_rem = {}, {}
   for key, score in pairs(tomb_index) do
     if score then tomb_add[#tomb_add + 1] = score; tomb_add[#tomb_add + 1] = key else tomb_rem[#tomb_rem + 1] = key end
   end
-  live_index, tomb_index = {}, {}
+  tomb_index = {}
   -- INDEX_CHUNK is even, so a ZADD chunk never splits a score from its member.
-  zcall('ZADD', k_live(p), live_add)
-  zcall('ZREM', k_live(p), live_rem)
   zcall('ZADD', k_tombs(p), tomb_add)
   zcall('ZREM', k_tombs(p), tomb_rem)
 end

@@ -7,18 +7,21 @@ local function leaf_and_bucket(leaves, key)
   return got[1], got[2]
 end
 
--- Writes one winning change: the record's content (removed for a tombstone), the leaf `leaf`
--- (as stored: digest, stamp and metadata) and the bucket digest, the indexes and the pending
--- branch delta. leaves is the bucket's leaves key; old_raw / old_bucket are what leaf_and_bucket
--- returned. Whether it is a tombstone, and its time, are read from the leaf.
-local function store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, content)
+-- Writes one winning change: the record's content (removed for a tombstone) followed by its trace
+-- parent (26 bytes, or '' for none; the leaf's flag says which), the leaf `leaf` (as stored) with
+-- its digest `digest`, the bucket digest, the indexes and the pending branch delta. leaves is the
+-- bucket's leaves key; old_raw / old_bucket are what leaf_and_bucket returned.
+local function store_change(p, key, bucket, leaves, old_raw, old_bucket, leaf, digest, content, trace)
   local deleted = leaf_is_deleted(leaf)
   if deleted then
     redis.call('DEL', k_record(p, key))
   else
     redis.call('SET', k_record(p, key), content)
+    -- APPEND, not a concatenation here: a 16 MiB content is not copied into a new Lua string.
+    if trace ~= '' then redis.call('APPEND', k_record(p, key), trace) end
   end
-  leaf_replace(leaves, bucket, key, old_raw, old_bucket, leaf)
+  local old_digest = old_raw and stored_leaf_digest(p, key, old_raw)
+  leaf_replace(leaves, bucket, key, old_digest, old_bucket, leaf, digest)
   local was_deleted = old_raw and leaf_is_deleted(old_raw)
   local was_live = old_raw and not was_deleted
   if deleted then

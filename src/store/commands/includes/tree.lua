@@ -14,15 +14,16 @@ local function branch_change(bucket, a, b, c, d, e)
   end
 end
 
--- Replaces leaf `key` of a bucket (old_raw: its current value or false; new_raw: false to remove
--- it) and updates the bucket's digest in the same HSET: the digest lives in the leaves hash, so a
--- change costs one read (the caller's HMGET of key + digest) and one write for leaf and bucket
--- together. old_bucket is the bucket's current digest (20 bytes) or false.
-local function leaf_replace(leaves, bucket, key, old_raw, old_bucket, new_raw)
+-- Replaces leaf `key` of a bucket (new_raw: false to remove it) and updates the bucket's digest in
+-- the same HSET: the digest lives in the leaves hash, so a change costs one read (the caller's HMGET
+-- of key + digest) and one write for leaf and bucket together. old_digest / new_digest are the leaf
+-- digests (20 bytes) of the old and the new leaf, false when absent; old_bucket is the bucket's
+-- current digest (20 bytes) or false.
+local function leaf_replace(leaves, bucket, key, old_digest, old_bucket, new_raw, new_digest)
   local a, b, c, d, e = 0, 0, 0, 0, 0
-  if new_raw then a, b, c, d, e = sunpack(WORDS, new_raw) end
-  if old_raw then
-    local o1, o2, o3, o4, o5 = sunpack(WORDS, old_raw)
+  if new_digest then a, b, c, d, e = sunpack(WORDS, new_digest) end
+  if old_digest then
+    local o1, o2, o3, o4, o5 = sunpack(WORDS, old_digest)
     a, b, c, d, e = bxor(a, o1), bxor(b, o2), bxor(c, o3), bxor(d, o4), bxor(e, o5)
   end
   branch_change(bucket, a, b, c, d, e)

@@ -1,15 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { packWrites, packedWriteBytes, type LocalWrite } from '../../../../src/store/commands/write.js';
+import { traceBytes } from '../../../../src/store/leaf.js';
 
-/** Reads write.lua's packed argument the way its struct.unpack format '>c1I4c0I4c0I4c0I4c0I4c0I4c0' does. */
+/** Reads write.lua's packed argument the way its struct.unpack format '>c1I4c0I4c0I4c0I4c0I4c0I4c0I4c0I4c0' does. */
 function unpack(packed: Buffer): { op: string; fields: Buffer[] }[] {
   const out: { op: string; fields: Buffer[] }[] = [];
   let at = 0;
   while (at < packed.length) {
     const op = String.fromCharCode(packed[at++]!);
     const fields: Buffer[] = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 8; i++) {
       const length = packed.readUInt32BE(at);
       fields.push(packed.subarray(at + 4, at + 4 + length));
       at += 4 + length;
@@ -37,13 +38,15 @@ describe('packWrites (write.lua\'s argument)', () => {
       writes.forEach((w, i) => {
         const { op, fields } = got[i]!;
         expect(op).toBe(w.op === 'PUT' ? 'P' : 'D');
-        const [key, content, hash, contentType, wire, traceParent] = fields.map((f) => f);
+        const [key, content, hash, hashBytes, contentType, wire, traceParent, traceParentBytes] = fields.map((f) => f);
         expect(key!.toString('utf8')).toBe(w.key);
         expect(content!.equals(w.op === 'PUT' ? w.content : Buffer.alloc(0))).toBe(true);
         expect(hash!.toString()).toBe(w.hash);
+        expect(hashBytes!.toString('hex')).toBe(w.hash);
         expect(contentType!.toString()).toBe(w.contentType);
         expect(wire!.equals(w.op === 'PUT' && !w.wire.equals(w.content) ? w.wire : Buffer.alloc(0))).toBe(true);
         expect(traceParent!.toString()).toBe(w.traceParent);
+        expect(traceParentBytes!.equals(w.traceParent ? traceBytes(w.traceParent) : Buffer.alloc(0))).toBe(true);
       });
     }));
   });
