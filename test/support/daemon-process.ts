@@ -52,9 +52,9 @@ export class DaemonProcess {
     });
   }
 
-  /** `nodeArgs` go to node itself (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
-  static spawn(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: readonly string[] = []): DaemonProcess {
-    const proc = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
+  /** `nodeArgs` go to node itself (e.g. `--cpu-prof`, which NODE_OPTIONS does not take); `cli` another version's CLI. */
+  static spawn(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: readonly string[] = [], cli = CLI): DaemonProcess {
+    const proc = spawn(process.execPath, [...nodeArgs, cli, ...args], {
       env: { ...process.env, LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -62,8 +62,8 @@ export class DaemonProcess {
   }
 
   /** Starts `run --config FILE` and resolves once its HTTP API listens and its engine runs. */
-  static async run(configPath: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, nodeArgs: readonly string[] = []): Promise<DaemonProcess & { url: string }> {
-    const d = DaemonProcess.spawn(['run', '--config', configPath, ...extraArgs], env, nodeArgs);
+  static async run(configPath: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, nodeArgs: readonly string[] = [], cli = CLI): Promise<DaemonProcess & { url: string }> {
+    const d = DaemonProcess.spawn(['run', '--config', configPath, ...extraArgs], env, nodeArgs, cli);
     const line = await d.waitForLog((l) => l.msg === 'HTTP API listening', 'HTTP API listening', 20_000);
     // The port is bound before the engine starts: a node is up once its engine runs too.
     await d.waitForLog((l) => l.msg === 'replication engine running', 'replication engine running', 20_000);
