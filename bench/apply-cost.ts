@@ -29,17 +29,22 @@ const VARIANTS: { name: string; what: string; edit: (s: string) => string }[] = 
   { name: 'full', what: 'the script as shipped', edit: (s) => s },
   {
     name: 'no bucket digest', what: 'the leaf written without its bucket digest: no XOR of old and new leaf digests into the bucket, nor into the pending branch delta',
-    edit: (s) => s.replace('  leaf_replace(leaves, bucket, key, old_raw, old_bucket, leaf)',
+    edit: (s) => s.replace('  leaf_replace(leaves, bucket, key, old_digest, old_bucket, leaf, digest)',
       "  redis.call('HSET', leaves, key, leaf)"),
   },
-  { name: 'no tree flush', what: 'no write of branch and root digests at the end of the script', edit: (s) => s.replace('\ntree_flush(p)', '\nlocal _ = nil') },
+  { name: 'no tree flush', what: 'no write of branch and root digests at the end of the script', edit: (s) => s.replace('  tree_flush(p)\n  index_flush(p)', '  index_flush(p)') },
+  {
+    name: 'no old digest', what: 'the digest of an overwritten leaf not recomputed (v4 keeps no digest in the leaf)',
+    edit: (s) => s.replace('local old_digest = old_raw and stored_leaf_digest(p, key, old_raw)', 'local old_digest = false'),
+  },
+  { name: 'no hash hex', what: 'the re-emitted entry\'s hash not formatted from the leaf\'s 32 bytes', edit: (s) => s.replace("emit(p, false, 'PUT', key, leaf_hash_hex(leaf), wire, meta)", "emit(p, false, 'PUT', key, 'h', wire, meta)") },
   {
     name: 'no leaf write', what: 'neither the leaf nor the bucket digest written (the digest math still done)',
     edit: (s) => s.replace("      redis.call('HSET', leaves, key, new_raw, BUCKET_FIELD, spack(WORDS, a, b, c, d, e))", '      local _ = spack(WORDS, a, b, c, d, e)'),
   },
   { name: 'no record write', what: 'no SET of the record\'s content', edit: (s) => s.replace(RECORD_SET, 'local _ = nil') },
   { name: 'no re-emit', what: 'no XADD to the node\'s own stream (as with emit_replicated: false)', edit: (s) => s.replace("local do_emit = ARGV[2] == '1'", 'local do_emit = false') },
-  { name: 'no key index', what: 'no ZADD of new keys into the live-key index', edit: (s) => s.replace('\nindex_flush(p)', '\nlocal _ = nil') },
+  { name: 'no key index', what: 'no live-key pages nor tombstone index: no page lookup, ZADD and ZCARD per new key', edit: (s) => s.replace('  tree_flush(p)\n  index_flush(p)', '  tree_flush(p)') },
 ];
 
 async function measure(source: string): Promise<number> {

@@ -1,7 +1,7 @@
 /**
  * apply.lua's arguments. The changes of one call travel as one packed argument instead of many
  * arguments each: per change the bucket (4 bytes), the leaf digest (20 bytes), the index of its
- * origin among the call's origins (2 bytes) and six length-prefixed fields (a 4-byte big-endian
+ * origin among the call's origins (2 bytes) and seven length-prefixed fields (a 4-byte big-endian
  * length, then the bytes), which the script takes apart with one struct.unpack call.
  * Built here in one buffer with one allocation, this spares the engine ioredis's per-argument
  * encoding (a header string, a byte count and a copy for each of thousands of arguments) and
@@ -17,6 +17,7 @@
  *   wire     the bytes to re-emit as `data`; '' when they are the content itself or emit is off
  *   meta     the JSON to re-emit ('' when emit is off)
  *   trace    the trace parent's 26 bytes ('' when unset)
+ *   hash     the content hash, 64 hex digits, for the re-emitted entry ('' for a DEL or when emit is off)
  */
 import { compressForWire } from '../../cdc/compression.js';
 import { formatDelMeta, formatPutMeta } from '../../cdc/meta.js';
@@ -24,7 +25,7 @@ import { DIGEST_BYTES, bucketOf, leafDigest } from '../../merkle/tree-shape.js';
 import type { Change } from '../../model/change.js';
 import { TRACE_BYTES, leafWithoutOrigin, traceBytes } from '../leaf.js';
 
-const FIELDS = 6;
+const FIELDS = 7;
 const LENGTH_BYTES = 4;
 const BUCKET_BYTES = 4;
 const ORIGIN_INDEX_BYTES = 2;
@@ -80,7 +81,7 @@ export function packChanges(changes: readonly Change[], emit: boolean, origins: 
     metas[i] = meta;
     const trace = c.op === 'PUT' && c.traceParent ? TRACE_BYTES : 0;
     total += FIELDS * LENGTH_BYTES + BUCKET_BYTES + DIGEST_BYTES + ORIGIN_INDEX_BYTES + leaves[i]!.length + keyBytes[i]! +
-      (c.op === 'PUT' ? c.content.length : 0) + (wire?.length ?? 0) + meta.length + trace;
+      (c.op === 'PUT' ? c.content.length : 0) + (wire?.length ?? 0) + meta.length + trace + (c.op === 'PUT' && emit ? c.hash.length : 0);
   }
   const out = Buffer.allocUnsafe(total);
   let at = 0;
@@ -109,6 +110,12 @@ export function packChanges(changes: readonly Change[], emit: boolean, origins: 
     if (c.op === 'PUT' && c.traceParent) {
       at = out.writeUInt32BE(TRACE_BYTES, at);
       at += traceBytes(c.traceParent).copy(out, at);
+    } else {
+      at = out.writeUInt32BE(0, at);
+    }
+    if (c.op === 'PUT' && emit) {
+      at = out.writeUInt32BE(c.hash.length, at);
+      at += out.write(c.hash, at, 'latin1');
     } else {
       at = out.writeUInt32BE(0, at);
     }

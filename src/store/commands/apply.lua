@@ -2,13 +2,15 @@
 -- ARGV: prefix, emit ('1'|'0'), cdc_maxlen, count, max_hlc, changes, now_ms, max_ahead_ms, origins
 -- origins: the node ids the changes name as their origin, space-separated (no node id has a space).
 -- changes packs, per change: the key's bucket (4 hex digits), the new leaf's digest (20 bytes),
--- the index of its origin in `origins` (2 bytes, from 1), then six fields each preceded by its
--- length (4 bytes, big-endian): leaf, key, content, wire_data, meta, trace
+-- the index of its origin in `origins` (2 bytes, from 1), then seven fields each preceded by its
+-- length (4 bytes, big-endian): leaf, key, content, wire_data, meta, trace, hash
 -- (built by commands/apply-args.ts: one argument instead of many per change spares both sides
 -- the per-argument work; one struct.unpack takes a change apart).
 -- leaf is the new leaf as stored but for its first 3 bytes, the origin id, which only this store
 -- knows (includes/leaf.lua; docs/wire-format.md). meta is the JSON to re-emit ('' when emit is off),
--- trace the trace parent's 26 bytes ('' when unset), which the record keeps after its content.
+-- trace the trace parent's 26 bytes ('' when unset), which the record keeps after its content, and
+-- hash the content hash as the re-emitted entry carries it (64 hex digits; '' for a DEL or when
+-- emit is off): the leaf has its bytes, but formatting them here would cost ~1 µs per change.
 -- The caller computes the digest and the bucket (two SHA-1s per change): they would otherwise be
 -- computed here, on the busier core. The script reads only what it decides with: the stamp.
 -- A DEL's leaf carries version 0: the script puts in the version of the record it deletes.
@@ -42,12 +44,12 @@ local check_each = n > 0 and not (hlc_parts(max_seen) <= cap)
 local max_applied = false
 local outcomes = {}
 local emitted = false
-local CHANGE = '>c4c20I2I4c0I4c0I4c0I4c0I4c0I4c0'
+local CHANGE = '>c4c20I2I4c0I4c0I4c0I4c0I4c0I4c0I4c0'
 local at = 1
 
 for i = 1, n do
-  local bucket, digest, origin, rest, key, content, wire, meta, trace
-  bucket, digest, origin, rest, key, content, wire, meta, trace, at = sunpack(CHANGE, packed, at)
+  local bucket, digest, origin, rest, key, content, wire, meta, trace, hash
+  bucket, digest, origin, rest, key, content, wire, meta, trace, hash, at = sunpack(CHANGE, packed, at)
   local id = ids[origin]
   local leaf = id .. rest
   if check_each and not (leaf_ms(leaf) <= cap) then
@@ -68,7 +70,7 @@ for i = 1, n do
           emit(p, false, 'DEL', key, '', '', meta)
         else
           if wire == '' then wire = content end
-          emit(p, false, 'PUT', key, leaf_hash_hex(leaf), wire, meta)
+          emit(p, false, 'PUT', key, hash, wire, meta)
         end
         emitted = true
       end

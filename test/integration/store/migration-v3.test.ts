@@ -12,7 +12,8 @@ import { RedisStore } from '../../../src/store/redis-store.js';
 import { META_FIELDS, StoreKeys } from '../../../src/store/keys.js';
 import type { Change } from '../../../src/model/change.js';
 import { runMigrateV3Step } from '../../../src/store/commands/calls.js';
-import { TREE_FORMAT, TREE_FORMAT_V3, ZERO_DIGEST, bucketOf, branchOfBucket, leafDigest, rootOf, xorDigests } from '../../../src/merkle/tree-shape.js';
+import { TREE_FORMAT, TREE_FORMAT_V3, bucketOf, rootOf } from '../../../src/merkle/tree-shape.js';
+import { writeV3Store } from '../../support/v3-store.js';
 
 const redis = useRedis();
 const raw = useRedisClient(redis);
@@ -35,40 +36,6 @@ function changes(): Change[] {
   }
   out.push({ ...putChange('ahead', 'x', 0, 'london'), hlc: BEYOND });
   return out;
-}
-
-/** A v3 leaf: the leaf digest's 20 bytes, then the text fields. */
-function v3Leaf(c: Change): Buffer {
-  const del = c.op === 'DEL';
-  const hash = del ? '' : c.hash;
-  const digest = Buffer.from(leafDigest(c.key, { hlc: c.hlc, origin: c.origin, hash, deleted: del }), 'hex');
-  const text = del ? `${c.hlc} 1  ${c.origin}  3 ${c.updatedAt} `
-    : `${c.hlc} 0 ${hash} ${c.origin} ${c.contentType} ${c.version} ${c.updatedAt} ${c.traceParent ?? ''}`;
-  return Buffer.concat([digest, Buffer.from(text, 'latin1')]);
-}
-
-async function writeV3(prefix: string, all: Change[]): Promise<void> {
-  const keys = new StoreKeys(prefix);
-  const buckets = new Map<string, string>();
-  const branches = new Map<string, string>();
-  const p = raw().pipeline();
-  for (const c of all) {
-    const del = c.op === 'DEL';
-    const digest = leafDigest(c.key, { hlc: c.hlc, origin: c.origin, hash: del ? '' : c.hash, deleted: del });
-    const bucket = bucketOf(c.key);
-    buckets.set(bucket, xorDigests(buckets.get(bucket) ?? ZERO_DIGEST, digest));
-    branches.set(branchOfBucket(bucket), xorDigests(branches.get(branchOfBucket(bucket)) ?? ZERO_DIGEST, digest));
-    p.hset(keys.leaves(bucket), c.key, v3Leaf(c));
-    if (del) p.zadd(keys.tombstones, Number(c.hlc.slice(0, 16)), c.key);
-    else {
-      p.set(keys.record(c.key), c.content);
-      p.zadd(keys.v3LiveKeys, 0, c.key);
-    }
-  }
-  for (const [bucket, d] of buckets) p.hset(keys.leaves(bucket), '', Buffer.from(d, 'hex'));
-  for (const [branch, d] of branches) p.hset(keys.branches, branch, Buffer.from(d, 'hex'));
-  p.hset(keys.meta, { format: TREE_FORMAT_V3, root: [...branches.values()].reduce(xorDigests, ZERO_DIGEST), hlc: '0001700000001000-00000' });
-  await p.exec();
 }
 
 async function expectMigrated(prefix: string, all: Change[]): Promise<void> {
@@ -112,14 +79,14 @@ describe('store format v3 → v4 migration', () => {
   it('converts a v3 store in place on connect: same digests, same records and stamps, every live key listed', async () => {
     const prefix = uniquePrefix('v3');
     const all = changes();
-    await writeV3(prefix, all);
+    await writeV3Store(raw(), prefix, all);
     await expectMigrated(prefix, all);
   });
 
   it('resumes an interrupted migration where it stopped, converting no branch twice', async () => {
     const prefix = uniquePrefix('v3');
     const all = changes();
-    await writeV3(prefix, all);
+    await writeV3Store(raw(), prefix, all);
     const step = (branch: number) => runMigrateV3Step(raw(), { prefix, v3Marker: TREE_FORMAT_V3, v4Marker: TREE_FORMAT, branch });
     for (let b = 0; b < 130; b++) expect(await step(b)).toBe(b + 1);
     expect(await raw().hget(new StoreKeys(prefix).meta, META_FIELDS.migrationV4)).toBe('130');
@@ -130,7 +97,7 @@ describe('store format v3 → v4 migration', () => {
   it('refuses a leaf that is not in v3\'s format, naming it, and leaves the store as it was', async () => {
     const prefix = uniquePrefix('v3');
     const all = changes();
-    await writeV3(prefix, all);
+    await writeV3Store(raw(), prefix, all);
     const keys = new StoreKeys(prefix);
     const victim = all[10]!;
     await raw().hset(keys.leaves(bucketOf(victim.key)), victim.key, 'not a leaf');
