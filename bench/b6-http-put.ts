@@ -28,12 +28,12 @@ import { fmt, median } from './support.js';
 const CONNECTIONS = 64;
 const BASELINE = fileURLToPath(new URL('./plain-put-server.mjs', import.meta.url));
 
-/** ~190 bytes of JSON, different per record (as records are). */
-function body(i: number): Buffer {
+/** ~190 bytes of JSON, different per record (as records are). Also bench/memory-parts.ts's. */
+export function b7Body(i: number): Buffer {
   return Buffer.from(JSON.stringify({ id: i, name: `Patient ${i}`, ward: i % 40, admitted: 1_735_776_000_000 + i, notes: 'n'.repeat(100 + (i % 17)) }));
 }
 
-const keyOf = (i: number): string => `patient/${String(i).padStart(7, '0')}`;
+export const b7Key = (i: number): string => `patient/${String(i).padStart(7, '0')}`;
 
 interface Server {
   readonly port: number;
@@ -115,17 +115,17 @@ async function load(server: Server, client: Redis, records: number): Promise<Loa
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const latencies = new Float64Array(records);
   const put = (i: number): Promise<void> => new Promise((resolve, reject) => {
-    const content = body(i);
+    const content = b7Body(i);
     const t0 = performance.now();
     const req = http.request({
-      agent, host: '127.0.0.1', port: server.port, method: 'PUT', path: `/v1/items/${encodeURIComponent(keyOf(i))}`,
+      agent, host: '127.0.0.1', port: server.port, method: 'PUT', path: `/v1/items/${encodeURIComponent(b7Key(i))}`,
       headers: { 'Content-Type': 'application/json', 'Content-Length': content.length },
     }, (res) => {
       res.resume();
       res.once('end', () => {
         latencies[i] = performance.now() - t0;
         if (res.statusCode === 200) resolve();
-        else reject(new Error(`PUT ${keyOf(i)}: HTTP ${String(res.statusCode)}`));
+        else reject(new Error(`PUT ${b7Key(i)}: HTTP ${String(res.statusCode)}`));
       });
     });
     req.once('error', reject);

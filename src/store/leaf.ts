@@ -80,17 +80,17 @@ export function leafHoldsHash(raw: Buffer, hash: string): boolean {
 export function leafWithoutOrigin(c: Change): Buffer {
   const deleted = c.op === 'DEL';
   const out = Buffer.allocUnsafe((deleted ? TOMBSTONE_LEAF_BYTES : LIVE_LEAF_BYTES) - ORIGIN_ID_BYTES);
-  const at = (offset: number): number => offset - ORIGIN_ID_BYTES;
   let flags = deleted ? FLAG_DELETED : 0;
   if (c.op === 'PUT') {
     if (c.contentType === 'binary') flags |= FLAG_BINARY;
     if (c.traceParent) flags |= FLAG_TRACE;
   }
-  out[at(FLAGS_AT)] = flags;
-  writeHlc(out, at(HLC_AT), c.hlc);
-  writeUInt56(out, at(VERSION_AT), c.op === 'PUT' ? c.version : 0);
-  writeUInt56(out, at(UPDATED_AT), c.updatedAt);
-  if (c.op === 'PUT') out.write(c.hash, at(HASH_AT), 'hex');
+  // Offsets in the stored leaf, less the origin id this buffer leaves out.
+  out[FLAGS_AT - ORIGIN_ID_BYTES] = flags;
+  writeHlc(out, HLC_AT - ORIGIN_ID_BYTES, c.hlc);
+  writeUInt56(out, VERSION_AT - ORIGIN_ID_BYTES, c.op === 'PUT' ? c.version : 0);
+  writeUInt56(out, UPDATED_AT - ORIGIN_ID_BYTES, c.updatedAt);
+  if (c.op === 'PUT') out.write(c.hash, HASH_AT - ORIGIN_ID_BYTES, 'hex');
   return out;
 }
 
@@ -106,9 +106,16 @@ function readUInt56(raw: Buffer, at: number): number {
 
 /** The 10-byte stamp: digits 1-7, 8-16 and the logical counter (hlc is validated: 16 digits, '-', 5 digits). */
 function writeHlc(out: Buffer, at: number, hlc: string): void {
-  out.writeUIntBE(Number(hlc.slice(0, 7)), at, 3);
-  out.writeUInt32BE(Number(hlc.slice(7, 16)), at + 3);
-  out.writeUIntBE(Number(hlc.slice(17, 22)), at + 7, 3);
+  out.writeUIntBE(digits(hlc, 0, 7), at, 3);
+  out.writeUInt32BE(digits(hlc, 7, 16), at + 3);
+  out.writeUIntBE(digits(hlc, 17, 22), at + 7, 3);
+}
+
+/** The decimal number in s[from, to) (validated digits): no substring, no parse. */
+function digits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + s.charCodeAt(i) - 48;
+  return n;
 }
 
 function hlcText(raw: Buffer, at: number): string {

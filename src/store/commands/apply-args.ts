@@ -24,6 +24,7 @@ import { formatDelMeta, formatPutMeta } from '../../cdc/meta.js';
 import { DIGEST_BYTES, bucketOf, leafDigest } from '../../merkle/tree-shape.js';
 import type { Change } from '../../model/change.js';
 import { TRACE_BYTES, leafWithoutOrigin, traceBytes } from '../leaf.js';
+import { keyByteOrder } from './key-order.js';
 
 const FIELDS = 7;
 const LENGTH_BYTES = 4;
@@ -33,7 +34,8 @@ const ORIGIN_INDEX_BYTES = 2;
 /**
  * apply.lua's ARGV for validated changes: prefix, emit, cdc_maxlen, count, max_hlc, packed, now_ms,
  * max_ahead_ms (the script refuses a change stamped further ahead of now_ms: store.max_future_skew),
- * origins (space-separated: no node id has a space).
+ * origins (space-separated: no node id has a space), order (the changes' positions in the byte
+ * order of their keys: key-order.ts).
  */
 export function applyArgs(
   prefix: string, changes: readonly Change[], emit: boolean, cdcMaxlen: number, nowMs: number, maxAheadMs: number,
@@ -44,7 +46,8 @@ export function applyArgs(
   for (const c of changes) if (c.hlc > maxHlc) maxHlc = c.hlc;
   const origins = new Map<string, number>();
   const packed = packChanges(changes, emit, origins);
-  return [prefix, emit ? '1' : '0', cdcMaxlen, changes.length, maxHlc, packed, nowMs, maxAheadMs, [...origins.keys()].join(' ')];
+  const order = keyByteOrder(changes.map((c) => c.key));
+  return [prefix, emit ? '1' : '0', cdcMaxlen, changes.length, maxHlc, packed, nowMs, maxAheadMs, [...origins.keys()].join(' '), order];
 }
 
 /** The packed argument; `origins` gets each origin the changes name, with its 1-based index. */

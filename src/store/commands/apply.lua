@@ -1,6 +1,8 @@
 -- Applies a batch of replicated changes, each atomically with its tree update and re-emit.
--- ARGV: prefix, emit ('1'|'0'), cdc_maxlen, count, max_hlc, changes, now_ms, max_ahead_ms, origins
+-- ARGV: prefix, emit ('1'|'0'), cdc_maxlen, count, max_hlc, changes, now_ms, max_ahead_ms, origins, order
 -- origins: the node ids the changes name as their origin, space-separated (no node id has a space).
+-- order: the changes' positions (2 bytes each, from 1) in the byte order of their keys
+-- (commands/key-order.ts), for the live-key index (includes/indexes.lua).
 -- changes packs, per change: the key's bucket (4 hex digits), the new leaf's digest (20 bytes),
 -- the index of its origin in `origins` (2 bytes, from 1), then seven fields each preceded by its
 -- length (4 bytes, big-endian): leaf, key, content, wire_data, meta, trace, hash
@@ -46,10 +48,12 @@ local outcomes = {}
 local emitted = false
 local CHANGE = '>c4c20I2I4c0I4c0I4c0I4c0I4c0I4c0I4c0'
 local at = 1
+local keys = {}
 
 for i = 1, n do
   local bucket, digest, origin, rest, key, content, wire, meta, trace, hash
   bucket, digest, origin, rest, key, content, wire, meta, trace, hash, at = sunpack(CHANGE, packed, at)
+  keys[i] = key
   local id = ids[origin]
   local leaf = id .. rest
   if check_each and not (leaf_ms(leaf) <= cap) then
@@ -83,6 +87,7 @@ for i = 1, n do
   end
 end
 
+set_key_order(keys_in_order(keys, ARGV[10]))
 flush_pending(p)
 -- One approximate trim for the whole batch instead of one per XADD (the script is atomic: no
 -- reader sees the stream longer than it would have been).

@@ -2,7 +2,8 @@
 -- the store's clock, with its version, record, tree and CDC entry, so the stream and the state never
 -- disagree. Each write is atomic; the group is applied in order, so writes to one key keep their order.
 -- ARGV: prefix, node_id, now_ms, cdc_maxlen, max_ahead_ms (the clock never runs further ahead of
--- now_ms: store.max_future_skew), count, writes.
+-- now_ms: store.max_future_skew), count, writes, order (the writes' positions, 2 bytes each from 1,
+-- in the byte order of their keys: commands/key-order.ts, for the live-key index).
 -- writes packs, per write, op ('P' or 'D', one byte), then eight fields each preceded by its length
 -- (4 bytes, big-endian): key, content, hash (64 hex digits), hash (its 32 bytes), content_type,
 -- wire_data, trace_parent (text), trace_parent (its 26 bytes) (built by commands/write.ts; a DEL's are
@@ -24,9 +25,11 @@ if not id then return redis.error_reply('origin_table_full: no id left for origi
 local clock = redis.call('HGET', meta, 'hlc') or false
 local out = {}
 local at = 1
+local keys = {}
 for i = 1, n do
   local op, key, content, hash, hash_bin, ctype, wire, tp, tp_bin
   op, key, content, hash, hash_bin, ctype, wire, tp, tp_bin, at = sunpack(WRITE, packed, at)
+  keys[i] = key
   local next_clock = next_hlc(clock, now, cap)
   local hlc = next_clock
   local bucket = bucket_of(key)
@@ -67,6 +70,7 @@ for i = 1, n do
   end
 end
 if clock then redis.call('HSET', meta, 'hlc', clock) end
+set_key_order(keys_in_order(keys, ARGV[8]))
 flush_pending(p)
 -- One approximate trim for the group instead of one per XADD (the script is atomic: no reader sees
 -- the stream longer than it would have been).

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Settled } from '../group-commit.js';
 import { TRACE_BYTES, traceBytes } from '../leaf.js';
 import { scripts } from './index.js';
+import { keyByteOrder } from './key-order.js';
 
 export interface LocalWrite {
   readonly op: 'PUT' | 'DEL';
@@ -87,6 +88,7 @@ export function packWrites(writes: readonly LocalWrite[]): Buffer {
 export async function runWrites(redis: Redis, context: WriteContext, writes: readonly LocalWrite[]): Promise<Settled<WriteOutcome>[]> {
   const reply = await scripts.write.run(redis, [
     context.prefix, context.nodeId, context.nowMs, context.cdcMaxlen, context.maxAheadMs, writes.length, packWrites(writes),
+    keyByteOrder(writes.map((w) => w.key)),
   ]);
   if (!Array.isArray(reply)) throw new Error(`write.lua answered ${typeof reply}, not one reply per write`);
   return reply.map((r: unknown): Settled<WriteOutcome> => {

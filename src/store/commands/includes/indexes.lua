@@ -25,30 +25,25 @@ local function page_of(p, key)
   return redis.call('ZRANGE', k_index(p), '[' .. key, '-', 'BYLEX', 'REV', 'LIMIT', 0, 1)[1] or ''
 end
 
--- A page grown to PAGE_SPLIT_AT keys is cut in two, in the server (ZRANGESTORE) while it is still a
--- listpack. One that grew past PAGE_MAX in one script (a run of adjacent keys) is a skiplist, and
--- Redis never turns it back into a listpack: it is rewritten as pages of PAGE_HALF keys.
+-- A page grown to PAGE_SPLIT_AT keys is cut in two inside the server (ZRANGESTORE), still a
+-- listpack. One that grew past PAGE_MAX in one script (a run of adjacent keys) is a skiplist, which
+-- Redis never turns back into a listpack: it is cut into new pages of PAGE_HALF keys, the first
+-- rebuilt under a scratch name and renamed, all inside the server.
 local function split_page(p, first, n)
   local page = k_page(p, first)
-  if n <= PAGE_MAX then
-    local half = math.floor(n / 2)
-    local next_first = redis.call('ZRANGE', page, half, half)[1]
-    redis.call('ZRANGESTORE', k_page(p, next_first), page, half, -1)
-    redis.call('ZREMRANGEBYRANK', page, half, -1)
+  local parts = n <= PAGE_MAX and 2 or math.ceil(n / PAGE_HALF)
+  local size = math.ceil(n / parts)
+  for c = 1, parts - 1 do
+    local start = c * size
+    local next_first = redis.call('ZRANGE', page, start, start)[1]
+    redis.call('ZRANGESTORE', k_page(p, next_first), page, start, start + size - 1)
     redis.call('ZADD', k_index(p), 0, next_first)
-    return
   end
-  local members = redis.call('ZRANGE', page, 0, -1)
-  redis.call('DEL', page)
-  for from = 1, n, PAGE_HALF do
-    local args = {}
-    for i = from, math.min(n, from + PAGE_HALF - 1) do args[#args + 1] = 0; args[#args + 1] = members[i] end
-    if from == 1 then
-      zcall('ZADD', page, args)
-    else
-      zcall('ZADD', k_page(p, members[from]), args)
-      redis.call('ZADD', k_index(p), 0, members[from])
-    end
+  if n <= PAGE_MAX then
+    redis.call('ZREMRANGEBYRANK', page, size, -1)
+  else
+    redis.call('ZRANGESTORE', k_page_scratch(p), page, 0, size - 1)
+    redis.call('RENAME', k_page_scratch(p), page)
   end
 end
 
@@ -65,19 +60,78 @@ local function shrink_page(p, first, n)
   redis.call('ZREM', k_index(p), first)
 end
 
-local function index_flush(p)
-  -- The changed keys grouped by page: one ZADD and one ZREM per page touched.
-  local adds, removals = {}, {}
-  for key, add in pairs(live_index) do
-    local first = page_of(p, key)
-    local group = add and adds or removals
-    local keys = group[first]
-    if keys then keys[#keys + 1] = key else group[first] = { key } end
+-- The script's keys in byte order (from the caller: commands/key-order.ts), if it gave them.
+local key_order = false
+local function set_key_order(keys) key_order = keys end
+
+-- `keys` (by position) in the order `order` gives: 2-byte positions from 1 (commands/key-order.ts),
+-- taken apart in one struct.unpack call per 1,000.
+local function keys_in_order(keys, order)
+  local out = {}
+  local n = #order / 2
+  for first = 1, n, 1000 do
+    local count = math.min(1000, n - first + 1)
+    local positions = { sunpack('>' .. string.rep('I2', count), order, 2 * first - 1) }
+    for i = 1, count do out[#out + 1] = keys[positions[i]] end
   end
-  live_index = {}
+  return out
+end
+
+-- Adds `keys`, sorted in byte order, to `groups` (page → its keys) by bisection: when the first and
+-- the last key of a stretch fall in the same page, so does every key between them. A run of
+-- adjacent keys (the common case: sequential ids) costs two lookups, scattered keys one each.
+local function group_sorted(p, keys, groups)
+  local pages = {}
+  local function at(i)
+    if not pages[i] then pages[i] = page_of(p, keys[i]) end
+    return pages[i]
+  end
+  local function fill(i, j)
+    if j - i < 2 then return end
+    if at(i) == at(j) then
+      for k = i + 1, j - 1 do pages[k] = pages[i] end
+      return
+    end
+    local m = math.floor((i + j) / 2)
+    at(m)
+    fill(i, m)
+    fill(m, j)
+  end
+  if #keys == 0 then return end
+  at(1)
+  at(#keys)
+  fill(1, #keys)
+  for i = 1, #keys do
+    local list = groups[pages[i]]
+    if list then list[#list + 1] = keys[i] else groups[pages[i]] = { keys[i] } end
+  end
+end
+
+local function index_flush(p)
+  -- The keys whose liveness changed, in byte order when the script gave it; any other (a script
+  -- that gave none) looked up one by one.
+  local adds, removals, groups_add, groups_rem = {}, {}, {}, {}
+  if key_order then
+    for _, key in ipairs(key_order) do
+      local live = live_index[key]
+      if live ~= nil then
+        if live then adds[#adds + 1] = key else removals[#removals + 1] = key end
+        live_index[key] = nil
+      end
+    end
+  end
+  for key, live in pairs(live_index) do
+    local group = live and groups_add or groups_rem
+    local first = page_of(p, key)
+    local list = group[first]
+    if list then list[#list + 1] = key else group[first] = { key } end
+  end
+  live_index, key_order = {}, false
+  group_sorted(p, adds, groups_add)
+  group_sorted(p, removals, groups_rem)
   local delta = 0
   local touched = {}
-  for first, keys in pairs(adds) do
+  for first, keys in pairs(groups_add) do
     local args = {}
     for i = 1, #keys do args[2 * i - 1] = 0; args[2 * i] = keys[i] end
     for i = 1, #args, INDEX_CHUNK do
@@ -85,7 +139,7 @@ local function index_flush(p)
     end
     touched[first] = true
   end
-  for first, keys in pairs(removals) do
+  for first, keys in pairs(groups_rem) do
     for i = 1, #keys, INDEX_CHUNK do
       delta = delta - redis.call('ZREM', k_page(p, first), unpack(keys, i, math.min(#keys, i + INDEX_CHUNK - 1)))
     end

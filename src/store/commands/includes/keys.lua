@@ -5,6 +5,7 @@ local function k_meta(p) return p .. 'm:meta' end
 local function k_origins(p) return p .. 'm:origins' end
 local function k_index(p) return p .. 'm:kx' end
 local function k_page(p, first) return p .. 'm:kp:' .. first end
+local function k_page_scratch(p) return p .. 'm:kt' end -- a page being rebuilt, only inside a script
 local function k_tombs(p) return p .. 'm:tombs' end
 local function k_branches(p) return p .. 't:br' end
 local function k_leaves(p, bucket) return p .. 't:lf:' .. bucket end
