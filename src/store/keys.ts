@@ -11,6 +11,7 @@
  *   P m:origins      hash: the origin table (node id ↔ 3-byte id; leaves name origins by id)
  *   P m:kx           sorted set (lex): the first key of every page of live keys but the first
  *   P m:kp:<first>   sorted set (lex): a page of live keys, from <first> (the first page's is '')
+ *   P m:kt           a page being rebuilt, only inside a script
  *   P m:tombs        sorted set of tombstoned keys scored by their HLC milliseconds (GC)
  *   P t:br           hash: branch id → branch digest (20 bytes)
  *   P t:lf:<bucket>  hash: key → leaf (binary: leaf.ts), and field "" → the bucket's digest
