@@ -78,20 +78,30 @@ export function leafHoldsHash(raw: Buffer, hash: string): boolean {
  * record's, which only the store knows). The fields are validated (model/validate-change.ts).
  */
 export function leafWithoutOrigin(c: Change): Buffer {
-  const deleted = c.op === 'DEL';
-  const out = Buffer.allocUnsafe((deleted ? TOMBSTONE_LEAF_BYTES : LIVE_LEAF_BYTES) - ORIGIN_ID_BYTES);
-  let flags = deleted ? FLAG_DELETED : 0;
+  const out = Buffer.allocUnsafe(leafWithoutOriginBytes(c));
+  writeLeafWithoutOrigin(out, 0, c);
+  return out;
+}
+
+/** The length of leafWithoutOrigin(c). */
+export function leafWithoutOriginBytes(c: Change): number {
+  return (c.op === 'DEL' ? TOMBSTONE_LEAF_BYTES : LIVE_LEAF_BYTES) - ORIGIN_ID_BYTES;
+}
+
+/** Writes leafWithoutOrigin(c) into `out` at `at` (the packed arguments: no buffer per change); the offset after it. */
+export function writeLeafWithoutOrigin(out: Buffer, at: number, c: Change): number {
+  const base = at - ORIGIN_ID_BYTES; // offsets below are the stored leaf's, which starts with the origin id
+  let flags = c.op === 'DEL' ? FLAG_DELETED : 0;
   if (c.op === 'PUT') {
     if (c.contentType === 'binary') flags |= FLAG_BINARY;
     if (c.traceParent) flags |= FLAG_TRACE;
   }
-  // Offsets in the stored leaf, less the origin id this buffer leaves out.
-  out[FLAGS_AT - ORIGIN_ID_BYTES] = flags;
-  writeHlc(out, HLC_AT - ORIGIN_ID_BYTES, c.hlc);
-  writeUInt56(out, VERSION_AT - ORIGIN_ID_BYTES, c.op === 'PUT' ? c.version : 0);
-  writeUInt56(out, UPDATED_AT - ORIGIN_ID_BYTES, c.updatedAt);
-  if (c.op === 'PUT') out.write(c.hash, HASH_AT - ORIGIN_ID_BYTES, 'hex');
-  return out;
+  out[base + FLAGS_AT] = flags;
+  writeHlc(out, base + HLC_AT, c.hlc);
+  writeUInt56(out, base + VERSION_AT, c.op === 'PUT' ? c.version : 0);
+  writeUInt56(out, base + UPDATED_AT, c.updatedAt);
+  if (c.op === 'PUT') out.write(c.hash, base + HASH_AT, 'hex');
+  return at + leafWithoutOriginBytes(c);
 }
 
 // 7-byte integers (Buffer's own stop at 6): every safe integer fits.

@@ -23,7 +23,7 @@ import { compressForWire } from '../../cdc/compression.js';
 import { formatDelMeta, formatPutMeta } from '../../cdc/meta.js';
 import { DIGEST_BYTES, bucketOf, leafDigest } from '../../merkle/tree-shape.js';
 import type { Change } from '../../model/change.js';
-import { TRACE_BYTES, leafWithoutOrigin, traceBytes } from '../leaf.js';
+import { TRACE_BYTES, leafWithoutOriginBytes, traceBytes, writeLeafWithoutOrigin } from '../leaf.js';
 import { keyByteOrder } from './key-order.js';
 
 const FIELDS = 7;
@@ -54,7 +54,6 @@ export function applyArgs(
 export function packChanges(changes: readonly Change[], emit: boolean, origins: Map<string, number>): Buffer {
   const n = changes.length;
   const digests: string[] = new Array<string>(n);
-  const leaves: Buffer[] = new Array<Buffer>(n);
   const buckets: string[] = new Array<string>(n);
   const keyBytes: number[] = new Array<number>(n);
   const wires: (Buffer | null)[] = new Array<Buffer | null>(n);
@@ -65,7 +64,6 @@ export function packChanges(changes: readonly Change[], emit: boolean, origins: 
     const c = changes[i]!;
     const deleted = c.op === 'DEL';
     digests[i] = leafDigest(c.key, { hlc: c.hlc, origin: c.origin, hash: deleted ? '' : c.hash, deleted });
-    leaves[i] = leafWithoutOrigin(c);
     buckets[i] = bucketOf(c.key);
     keyBytes[i] = Buffer.byteLength(c.key, 'utf8');
     let index = origins.get(c.origin);
@@ -83,7 +81,7 @@ export function packChanges(changes: readonly Change[], emit: boolean, origins: 
     wires[i] = wire;
     metas[i] = meta;
     const trace = c.op === 'PUT' && c.traceParent ? TRACE_BYTES : 0;
-    total += FIELDS * LENGTH_BYTES + BUCKET_BYTES + DIGEST_BYTES + ORIGIN_INDEX_BYTES + leaves[i]!.length + keyBytes[i]! +
+    total += FIELDS * LENGTH_BYTES + BUCKET_BYTES + DIGEST_BYTES + ORIGIN_INDEX_BYTES + leafWithoutOriginBytes(c) + keyBytes[i]! +
       (c.op === 'PUT' ? c.content.length : 0) + (wire?.length ?? 0) + meta.length + trace + (c.op === 'PUT' && emit ? c.hash.length : 0);
   }
   const out = Buffer.allocUnsafe(total);
@@ -93,9 +91,7 @@ export function packChanges(changes: readonly Change[], emit: boolean, origins: 
     at += out.write(buckets[i]!, at, 'latin1');
     at += out.write(digests[i]!, at, 'hex');
     at = out.writeUInt16BE(originIndexes[i]!, at);
-    const leaf = leaves[i]!;
-    at = out.writeUInt32BE(leaf.length, at);
-    at += leaf.copy(out, at);
+    at = writeLeafWithoutOrigin(out, out.writeUInt32BE(leafWithoutOriginBytes(c), at), c);
     at = out.writeUInt32BE(keyBytes[i]!, at);
     at += out.write(c.key, at, 'utf8');
     if (c.op === 'PUT') {
