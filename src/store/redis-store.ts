@@ -18,7 +18,7 @@ import { applyChunks } from './commands/apply-chunks.js';
 import type { WriteContext } from './commands/write.js';
 import { LocalWrites } from './local-writes.js';
 import { META_FIELDS } from './keys.js';
-import { RedisStoreReader, changeToRecord } from './store-reader.js';
+import { RedisStoreReader, changeToRecord, scriptRefusal } from './store-reader.js';
 import { leafHoldsHash } from './leaf.js';
 import { assertStorableChange } from './validate-change.js';
 import { MemoryGuard } from './memory-guard.js';
@@ -154,7 +154,7 @@ export class RedisStore extends RedisStoreReader implements LocalStore, Applicat
   }
 
   protected override call<T>(command: () => Promise<T>): Promise<T> {
-    return this.calls.run(command, (err) => this.outOfMemory(err) ?? err);
+    return this.calls.run(command, (err) => this.outOfMemory(err) ?? scriptRefusal(err) ?? err);
   }
 
   /**

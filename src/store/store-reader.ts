@@ -23,7 +23,9 @@ export class RedisStoreReader implements StoreReader {
 
   /** Every Redis call goes through here, so a subclass that can be closed can settle the calls it strands. */
   protected call<T>(command: () => Promise<T>): Promise<T> {
-    return command();
+    return command().catch((err: unknown) => {
+      throw scriptRefusal(err) ?? err;
+    });
   }
 
   async treeFormat(): Promise<string | null> {
@@ -130,6 +132,16 @@ export class RedisStoreReader implements StoreReader {
       return value;
     });
   }
+}
+
+/**
+ * A store script's refusal (`error('bad_leaf: …')`, `origin_table_full: …` in its reply) as a typed
+ * error with that code and the script's words; null for any other error.
+ */
+export function scriptRefusal(err: unknown): ReplicationError | null {
+  if (!(err instanceof Error)) return null;
+  const m = /\b(bad_leaf|bad_tree|origin_table_full): (.*?)(?: script: \w+, on @user_script.*)?$/s.exec(err.message);
+  return m ? new ReplicationError(m[1]!, m[2]!, { cause: err }) : null;
 }
 
 /** The origin table's entries a read returned: 3-byte id and node id, alternating. */
