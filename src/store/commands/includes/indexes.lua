@@ -131,17 +131,19 @@ local function index_flush(p)
   group_sorted(p, removals, groups_rem)
   local delta = 0
   local touched = {}
+  -- Removals first: a page then never holds more keys during the script than at its end, so one that
+  -- ends at most PAGE_MAX was never past it (Redis would have made it a skiplist, for good).
+  for first, keys in pairs(groups_rem) do
+    for i = 1, #keys, INDEX_CHUNK do
+      delta = delta - redis.call('ZREM', k_page(p, first), unpack(keys, i, math.min(#keys, i + INDEX_CHUNK - 1)))
+    end
+    touched[first] = true
+  end
   for first, keys in pairs(groups_add) do
     local args = {}
     for i = 1, #keys do args[2 * i - 1] = 0; args[2 * i] = keys[i] end
     for i = 1, #args, INDEX_CHUNK do
       delta = delta + redis.call('ZADD', k_page(p, first), unpack(args, i, math.min(#args, i + INDEX_CHUNK - 1)))
-    end
-    touched[first] = true
-  end
-  for first, keys in pairs(groups_rem) do
-    for i = 1, #keys, INDEX_CHUNK do
-      delta = delta - redis.call('ZREM', k_page(p, first), unpack(keys, i, math.min(#keys, i + INDEX_CHUNK - 1)))
     end
     touched[first] = true
   end
