@@ -80,7 +80,7 @@ async function migrateFromV3(store: FormatContext, logger: Logger): Promise<void
     try {
       next = await store.call(() => runMigrateV3Step(redis, { prefix: keys.prefix, v3Marker: TREE_FORMAT_V3, v4Marker: TREE_FORMAT, branch }));
     } catch (err) {
-      const refused = err instanceof Error && /(bad_leaf|origin_table_full)/.exec(err.message);
+      const refused = err instanceof ReplicationError && (err.code === 'bad_leaf' || err.code === 'origin_table_full');
       if (!refused) throw err;
       throw new ReplicationError('migration_refused', `the store under prefix "${keys.prefix}" cannot be migrated to v4 at branch ${branch}: ${err.message}`, { cause: err });
     }
