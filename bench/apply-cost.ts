@@ -37,7 +37,6 @@ const VARIANTS: { name: string; what: string; edit: (s: string) => string }[] = 
     name: 'no old digest', what: 'the digest of an overwritten leaf not recomputed (v4 keeps no digest in the leaf)',
     edit: (s) => s.replace('local old_digest = old_raw and stored_leaf_digest(p, key, old_raw)', 'local old_digest = false'),
   },
-  { name: 'no hash hex', what: 'the re-emitted entry\'s hash not formatted from the leaf\'s 32 bytes', edit: (s) => s.replace("emit(p, false, 'PUT', key, leaf_hash_hex(leaf), wire, meta)", "emit(p, false, 'PUT', key, 'h', wire, meta)") },
   {
     name: 'no leaf write', what: 'neither the leaf nor the bucket digest written (the digest math still done)',
     edit: (s) => s.replace("      redis.call('HSET', leaves, key, new_raw, BUCKET_FIELD, spack(WORDS, a, b, c, d, e))", '      local _ = spack(WORDS, a, b, c, d, e)'),
