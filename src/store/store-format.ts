@@ -44,50 +44,59 @@ export async function initFormat(store: FormatContext, logger: Logger): Promise<
   await store.call(() => store.redis.hset(store.keys.meta, META_FIELDS.owner, store.nodeId));
 }
 
-/**
- * Converts a tree format v2 store to v3 in place, one branch per atomic script (each ~1/256 of
- * the store), resuming where an interrupted migration stopped. The digests do not change, so
- * peers still on v2 and this store differ only in their markers until they are upgraded too.
- * Another engine must not write to the store meanwhile (docs/operations.md: upgrading).
- */
-async function migrateFromV2(store: FormatContext, logger: Logger): Promise<void> {
-  const { redis, keys } = store;
-  const progress = await store.call(() => redis.hget(keys.meta, META_FIELDS.migration));
-  let branch = Number(progress ?? '0');
-  logger.warn({ prefix: keys.prefix, from: TREE_FORMAT_V2, to: TREE_FORMAT_V3, branch }, 'store: migrating the tree layout to v3');
-  while (branch < 256) {
-    const next = await store.call(() => runMigrateV2Step(redis, { prefix: keys.prefix, v2Marker: TREE_FORMAT_V2, v3Marker: TREE_FORMAT_V3, branch }));
-    if (next < 0) return; // no longer v2 (another process finished it): initFormat checks the marker
-    branch = next;
-  }
-  logger.info({ prefix: keys.prefix }, 'store: tree layout migrated to v3');
+/** One in-place conversion: a script per branch, its progress kept in a meta field so that a restart resumes. */
+interface Migration {
+  readonly from: string;
+  readonly to: string;
+  readonly progressField: string;
+  /** For the log: what changes ('tree layout') and the version it goes to ('v3'). */
+  readonly what: string;
+  readonly version: string;
+  /** Converts `branch`; the next branch index, 256 when done, -1 when the store is no longer in `from`. */
+  step(branch: number): Promise<number>;
 }
 
 /**
- * Converts a store format v3 store to v4 in place (docs/wire-format.md: binary leaves, the origin
- * table, the paged live-key index), one branch per atomic script, resuming where an interrupted
- * migration stopped. Digests do not change. A step the store refuses (a leaf not in v3's format,
- * a full origin table) stops the migration with its reason, the store left as it was at that step.
+ * Runs a migration from where an interrupted one stopped, one branch (~1/256 of the store) per
+ * atomic script. Digests do not change. A step the store refuses (a leaf not in the old format, a
+ * full origin table) stops it with `migration_refused`, the store left as it was at that step.
  * Another engine must not write to the store meanwhile (docs/operations.md: upgrading).
  */
-async function migrateFromV3(store: FormatContext, logger: Logger): Promise<void> {
+async function migrate(store: FormatContext, logger: Logger, m: Migration): Promise<void> {
   const { redis, keys } = store;
-  const progress = await store.call(() => redis.hget(keys.meta, META_FIELDS.migrationV4));
-  let branch = Number(progress ?? '0');
-  logger.warn({ prefix: keys.prefix, from: TREE_FORMAT_V3, to: TREE_FORMAT, branch }, 'store: migrating the store format to v4');
+  let branch = Number((await store.call(() => redis.hget(keys.meta, m.progressField))) ?? '0');
+  logger.warn({ prefix: keys.prefix, from: m.from, to: m.to, branch }, `store: migrating the ${m.what} to ${m.version}`);
   while (branch < 256) {
+    const at = branch;
     let next: number;
     try {
-      next = await store.call(() => runMigrateV3Step(redis, { prefix: keys.prefix, v3Marker: TREE_FORMAT_V3, v4Marker: TREE_FORMAT, branch }));
+      next = await store.call(() => m.step(at));
     } catch (err) {
-      const refused = err instanceof ReplicationError && (err.code === 'bad_leaf' || err.code === 'origin_table_full');
-      if (!refused) throw err;
-      throw new ReplicationError('migration_refused', `the store under prefix "${keys.prefix}" cannot be migrated to v4 at branch ${branch}: ${err.message}`, { cause: err });
+      if (!(err instanceof ReplicationError && (err.code === 'bad_leaf' || err.code === 'origin_table_full'))) throw err;
+      throw new ReplicationError('migration_refused', `the store under prefix "${keys.prefix}" cannot be migrated to ${m.version} at branch ${at}: ${err.message}`, { cause: err });
     }
-    if (next < 0) return; // no longer v3 (another process finished it): initFormat checks the marker
+    if (next < 0) return; // no longer in the old format (another process finished it): initFormat checks the marker
     branch = next;
   }
-  logger.info({ prefix: keys.prefix }, 'store: store format migrated to v4');
+  logger.info({ prefix: keys.prefix }, `store: ${m.what} migrated to ${m.version}`);
+}
+
+/** Tree format v2 → v3 (commands/migrate-v2.lua): bucket digests into the leaves hashes, metadata into the leaf. */
+function migrateFromV2(store: FormatContext, logger: Logger): Promise<void> {
+  const prefix = store.keys.prefix;
+  return migrate(store, logger, {
+    from: TREE_FORMAT_V2, to: TREE_FORMAT_V3, progressField: META_FIELDS.migration, what: 'tree layout', version: 'v3',
+    step: (branch) => runMigrateV2Step(store.redis, { prefix, v2Marker: TREE_FORMAT_V2, v3Marker: TREE_FORMAT_V3, branch }),
+  });
+}
+
+/** Store format v3 → v4 (commands/migrate-v3.lua): binary leaves, the origin table, the paged live-key index. */
+function migrateFromV3(store: FormatContext, logger: Logger): Promise<void> {
+  const prefix = store.keys.prefix;
+  return migrate(store, logger, {
+    from: TREE_FORMAT_V3, to: TREE_FORMAT, progressField: META_FIELDS.migrationV4, what: 'store format', version: 'v4',
+    step: (branch) => runMigrateV3Step(store.redis, { prefix, v3Marker: TREE_FORMAT_V3, v4Marker: TREE_FORMAT, branch }),
+  });
 }
 
 /**

@@ -18,7 +18,7 @@ if tonumber(redis.call('HGET', meta, PROGRESS) or '0') ~= n then return -1 end
 
 -- A v3 leaf: the digest (20 bytes), then "<hlc> <0|1> <hash> <origin> <content_type> <version>
 -- <updated_at> <trace_parent>". Parsed fully before anything is written.
-local function v3_fields(key, raw)
+local function v3_fields(raw)
   local f = {}
   for field in string.gmatch(sub(raw, 21) .. ' ', '([^ ]*) ') do f[#f + 1] = field end
   local hlc, deleted, hash, origin, version, updated = f[1], f[2], f[3], f[4], tonumber(f[6]), tonumber(f[7])
@@ -46,7 +46,7 @@ for i = 0, 255 do
   for j = 1, #flat, 2 do
     local key = flat[j]
     if key ~= BUCKET_FIELD then
-      local f = v3_fields(key, flat[j + 1])
+      local f = v3_fields(flat[j + 1])
       if not f then return redis.error_reply('bad_leaf: the leaf of key ' .. key .. ' is not in store format v3') end
       f.key = key
       parsed[#parsed + 1] = f

@@ -49,7 +49,8 @@ function packedWire(w: LocalWrite): Buffer {
 /** What one write adds to the packed argument (for the group's byte bound). */
 export function packedWriteBytes(w: LocalWrite): number {
   const content = w.op === 'PUT' ? w.content.length : 0;
-  return 1 + 8 * 4 + Buffer.byteLength(w.key) + content + w.hash.length * 1.5 + w.contentType.length + packedWire(w).length +
+  // The hash goes twice: as its hex digits and as its bytes.
+  return 1 + 8 * 4 + Buffer.byteLength(w.key) + content + w.hash.length + w.hash.length / 2 + w.contentType.length + packedWire(w).length +
     w.traceParent.length + (w.traceParent === '' ? 0 : TRACE_BYTES);
 }
 

@@ -21,7 +21,6 @@ local FLAG_DELETED, FLAG_BINARY, FLAG_TRACE = 1, 2, 4
 local band = bit.band
 
 local function leaf_is_deleted(raw) return band(byte(raw, LEAF_FLAGS), FLAG_DELETED) ~= 0 end
-local function leaf_has_trace(raw) return band(byte(raw, LEAF_FLAGS), FLAG_TRACE) ~= 0 end
 local function leaf_ms(raw) return hlc_bin_ms(raw, LEAF_HLC) end
 local function leaf_version(raw) return (sunpack('>I7', raw, LEAF_VERSION)) end
 local function leaf_hash_hex(raw)
